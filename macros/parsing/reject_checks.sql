@@ -1,0 +1,23 @@
+{#- Staging classifies each raw row by the first check it fails.
+    checks: list of (condition_sql, reject_reason, column) in priority order.
+    field 1 renders the reason, field 2 the column at fault; both null = passes. -#}
+{% macro first_failed_check(checks, field) -%}
+    case
+        {%- for check in checks %}
+        when {{ check[0] }} then '{{ check[field] }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- 'clean', 'superseded' (an older or repeated version of a clean key) or
+    'rejected'. Newest version wins: order_by lists the tie-breaks, newest first. -#}
+{% macro row_status(key, order_by) -%}
+    case
+        when reject_reason is not null then 'rejected'
+        when row_number() over (
+            partition by {{ key }}, reject_reason is null
+            order by {{ order_by }}
+        ) = 1 then 'clean'
+        else 'superseded'
+    end
+{%- endmacro %}

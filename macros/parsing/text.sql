@@ -1,0 +1,28 @@
+{#- Trimmed text, blank -> null. Also strips tabs, newlines and the ideographic
+    (full-width) space that Chinese input methods leave behind. -#}
+{% macro clean_text(column) -%}
+    nullif(trim({{ column }}, ' ' || chr(9) || chr(10) || chr(13) || chr(12288)), '')
+{%- endmacro %}
+
+{#- The key a raw code is looked up by in the alias seeds: trimmed, lower case. -#}
+{% macro alias_key(column) -%}
+    lower({{ clean_text(column) }})
+{%- endmacro %}
+
+{#- alias -> code rows of one domain of the code_aliases seed. -#}
+{% macro code_aliases(domain) -%}
+    select alias, code from {{ ref('code_aliases') }} where domain = '{{ domain }}'
+{%- endmacro %}
+
+{#- Salted hash of a PII value (salt from env WAREHOUSE_PII_SALT, never stored). -#}
+{% macro hash_pii(column) -%}
+    {{ return(adapter.dispatch('hash_pii')(column)) }}
+{%- endmacro %}
+
+{% macro default__hash_pii(column) -%}
+    {{ dbt.hash(dbt.concat(["'" ~ env_var('WAREHOUSE_PII_SALT', '') ~ "'", column])) }}
+{%- endmacro %}
+
+{% macro duckdb__hash_pii(column) -%}
+    sha256('{{ env_var("WAREHOUSE_PII_SALT", "") }}' || {{ column }})
+{%- endmacro %}

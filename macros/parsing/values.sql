@@ -1,0 +1,61 @@
+{#- Parsers from raw text to typed values. Each returns null when the text does not
+    parse, so staging can reject the row with a reason instead of failing the file.
+    DuckDB implementations; other adapters dispatch to their own. -#}
+
+{#- Dates as 2026-03-05, 2026/3/5, 20260305, 2026.3.5 or any timestamp (its date
+    in the warehouse time zone). -#}
+{% macro parse_date(column) -%}
+    {{ return(adapter.dispatch('parse_date')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_date(column) -%}
+    coalesce(
+        cast(
+            try_strptime(
+                {{ clean_text(column) }},
+                ['%Y-%m-%d', '%Y/%m/%d', '%Y%m%d', '%Y.%m.%d']
+            ) as date
+        ),
+        cast({{ parse_timestamp(column) }} as date)
+    )
+{%- endmacro %}
+
+{#- Timestamps in ISO form with or without a zone offset (converted to the session
+    time zone, UTC unless configured), or 2026/3/5 10:00:00. -#}
+{% macro parse_timestamp(column) -%}
+    {{ return(adapter.dispatch('parse_timestamp')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp(column) -%}
+    coalesce(
+        cast(try_cast({{ clean_text(column) }} as timestamptz) as timestamp),
+        try_strptime(
+            {{ clean_text(column) }},
+            ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d', '%Y%m%d']
+        )
+    )
+{%- endmacro %}
+
+{#- Decimal amounts; thousands separators, currency signs and spaces removed. -#}
+{% macro parse_decimal(column) -%}
+    {{ return(adapter.dispatch('parse_decimal')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_decimal(column) -%}
+    try_cast(
+        regexp_replace({{ clean_text(column) }}, '[,¥￥$ ]', '', 'g') as decimal(18, 4)
+    )
+{%- endmacro %}
+
+{#- Whole numbers; '12' and '12.0' parse, '12.5' and 'abc' do not. -#}
+{% macro parse_integer(column) -%}
+    {{ return(adapter.dispatch('parse_integer')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_integer(column) -%}
+    case
+        when try_cast({{ clean_text(column) }} as decimal(18, 4))
+            = floor(try_cast({{ clean_text(column) }} as decimal(18, 4)))
+            then cast(try_cast({{ clean_text(column) }} as decimal(18, 4)) as bigint)
+    end
+{%- endmacro %}

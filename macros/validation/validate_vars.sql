@@ -1,0 +1,105 @@
+{#- Stops the run before any model SQL when a var is not what it must be.
+    Vars are pasted into SQL, so this is also the guard against injection. -#}
+{% macro validate_vars() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set problems = [] -%}
+
+    {%- set as_of = var('as_of_date') | string -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of) -%}
+        {%- do problems.append(
+            "as_of_date must be a date written YYYY-MM-DD, got '" ~ as_of ~ "'") -%}
+    {%- elif run_query("select try_cast('" ~ as_of ~ "' as date)").columns[0][0] is none -%}
+        {%- do problems.append("as_of_date '" ~ as_of ~ "' is not a calendar date") -%}
+    {%- endif -%}
+
+    {%- set raw_dir = var('raw_data_path') | string -%}
+    {%- if "'" in raw_dir or raw_dir | trim == '' -%}
+        {%- do problems.append(
+            "raw_data_path must be a directory path without quotes, got '"
+            ~ raw_dir ~ "'") -%}
+    {%- endif -%}
+
+    {%- for name, bounds in numeric_var_bounds().items() -%}
+        {%- set value = var(name) -%}
+        {%- if value is not number or value is sameas true or value is sameas false -%}
+            {%- do problems.append(
+                name ~ " must be a number, got '" ~ value ~ "'") -%}
+        {%- elif value < bounds[0] or value > bounds[1] -%}
+            {%- do problems.append(
+                name ~ " must be between " ~ bounds[0] ~ " and " ~ bounds[1]
+                ~ ", got " ~ value) -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+    {%- for ladder in ordered_var_ladders() -%}
+        {%- for i in range(ladder | length - 1) -%}
+            {%- if var(ladder[i]) is number and var(ladder[i + 1]) is number
+                and var(ladder[i]) >= var(ladder[i + 1]) -%}
+                {%- do problems.append(
+                    ladder[i] ~ " (" ~ var(ladder[i]) ~ ") must be below "
+                    ~ ladder[i + 1] ~ " (" ~ var(ladder[i + 1]) ~ ")") -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(
+            "Invalid dbt vars (set them in dbt_project.yml or with --vars):\n  - "
+            ~ problems | join("\n  - ")) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{#- Every numeric threshold var with the range it must lie in. -#}
+{% macro numeric_var_bounds() %}
+    {{ return({
+        "window_days": [1, 3660],
+        "frequency_medium_min_orders": [1, 100000],
+        "frequency_high_min_orders": [1, 100000],
+        "recency_within_30d_max_days": [0, 3660],
+        "recency_d31_90_max_days": [0, 3660],
+        "recency_d91_180_max_days": [0, 3660],
+        "r_score_high_max_days": [0, 3660],
+        "r_score_medium_max_days": [0, 3660],
+        "m_medium": [0, 1000000000000],
+        "m_high": [0, 1000000000000],
+        "level_ordinary_min_rfm": [0, 15],
+        "level_important_min_rfm": [0, 15],
+        "level_vip_min_rfm": [0, 15],
+        "profit_medium_min": [-1, 1],
+        "profit_high_above": [-1, 1],
+        "promo_medium_min": [0, 1],
+        "promo_high_above": [0, 1],
+        "lifecycle_new_max_days": [0, 36600],
+        "lifecycle_active_max_days": [0, 36600],
+        "lifecycle_at_risk_max_days": [0, 36600],
+        "company_medium_min_employees": [1, 100000000],
+        "company_large_above_employees": [1, 100000000],
+        "complaints_multiple_min": [2, 1000000],
+        "satisfaction_satisfied_min": [1, 5],
+        "satisfaction_very_satisfied_min": [1, 5],
+        "ltv_horizon_years": [0.1, 50],
+        "ltv_medium_min": [0, 1000000000000],
+        "ltv_high_above": [0, 1000000000000],
+        "ltv_annual_discount_rate": [0, 1],
+    }) }}
+{% endmacro %}
+
+{#- Thresholds that must increase along each list, else bands would overlap. -#}
+{% macro ordered_var_ladders() %}
+    {{ return([
+        ["frequency_medium_min_orders", "frequency_high_min_orders"],
+        ["recency_within_30d_max_days", "recency_d31_90_max_days",
+         "recency_d91_180_max_days"],
+        ["r_score_high_max_days", "r_score_medium_max_days"],
+        ["m_medium", "m_high"],
+        ["level_ordinary_min_rfm", "level_important_min_rfm", "level_vip_min_rfm"],
+        ["profit_medium_min", "profit_high_above"],
+        ["promo_medium_min", "promo_high_above"],
+        ["lifecycle_new_max_days", "lifecycle_at_risk_max_days"],
+        ["lifecycle_active_max_days", "lifecycle_at_risk_max_days"],
+        ["company_medium_min_employees", "company_large_above_employees"],
+        ["satisfaction_satisfied_min", "satisfaction_very_satisfied_min"],
+        ["ltv_medium_min", "ltv_high_above"],
+    ]) }}
+{% endmacro %}

@@ -1,0 +1,84 @@
+{#- Every raw customer row, parsed, normalised and classified as clean, rejected
+    (with reason and column) or superseded. PII: the name is dropped, phone and
+    e-mail are salted hashes. -#}
+{%- set checks = [
+    ("customer_id is null", "null_key", "customer_id"),
+    ("updated_at is null", "bad_timestamp", "updated_at"),
+    ("raw_created_at is not null and created_at is null", "bad_timestamp",
+        "created_at"),
+    ("raw_employee_count is not null and employee_count is null", "bad_number",
+        "employee_count"),
+    ("employee_count < 0", "out_of_range", "employee_count"),
+] -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'customers') }}
+),
+
+customer_type_aliases as ({{ code_aliases('customer_type') }}),
+
+industry_aliases as ({{ code_aliases('industry') }}),
+
+decision_role_aliases as ({{ code_aliases('decision_role') }}),
+
+province_regions as (
+    select * from {{ ref('province_regions') }}
+),
+
+parsed as (
+    select
+        _source_file,
+        _source_row,
+        {{ raw_text_columns('customers', exclude=['customer_name', 'phone', 'email']) }}
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ alias_key('customer_type') }} as customer_type_key,
+        {{ alias_key('industry') }} as industry_key,
+        {{ parse_integer('employee_count') }} as employee_count,
+        {{ alias_key('province') }} as province_key,
+        {{ clean_text('city') }} as city,
+        {{ hash_pii(clean_text('phone')) }} as phone_hash,
+        {{ hash_pii(alias_key('email')) }} as email_hash,
+        {{ alias_key('decision_role') }} as decision_role_key,
+        {{ parse_timestamp('created_at') }} as created_at,
+        {{ parse_timestamp('updated_at') }} as updated_at
+    from source
+),
+
+normalised as (
+    select
+        parsed.*,
+        coalesce(customer_type_aliases.code, 'other') as customer_type,
+        coalesce(industry_aliases.code, 'other') as industry,
+        province_regions.province,
+        coalesce(province_regions.region, 'other') as region,
+        coalesce(decision_role_aliases.code, 'unknown') as decision_role
+    from parsed
+    left join customer_type_aliases
+        on parsed.customer_type_key = customer_type_aliases.alias
+    left join industry_aliases
+        on parsed.industry_key = industry_aliases.alias
+    left join province_regions
+        on parsed.province_key = province_regions.alias
+    left join decision_role_aliases
+        on parsed.decision_role_key = decision_role_aliases.alias
+),
+
+checked as (
+    select
+        *,
+        {{ first_failed_check(checks, 1) }} as reject_reason,
+        {{ first_failed_check(checks, 2) }} as reject_column
+    from normalised
+),
+
+classified as (
+    select
+        *,
+        {{ row_status('customer_id', 'updated_at desc, _source_row desc') }}
+            as row_status
+    from checked
+)
+
+select * from classified

@@ -1,0 +1,49 @@
+{#- Every raw promotion row, parsed and classified as clean, rejected (with reason
+    and column) or superseded. Promotions carry no updated_at: of several rows with
+    one promotion_id, the one written last in the file wins. -#}
+{%- set checks = [
+    ("promotion_id is null", "null_key", "promotion_id"),
+    ("start_date is null", "bad_date", "start_date"),
+    ("end_date is null", "bad_date", "end_date"),
+    ("end_date < start_date", "bad_date_range", "end_date"),
+    ("raw_discount_rate is not null and discount_rate is null", "bad_number",
+        "discount_rate"),
+    ("discount_rate < 0 or discount_rate > 1", "out_of_range", "discount_rate"),
+] -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'promotions') }}
+),
+
+parsed as (
+    select
+        _source_file,
+        _source_row,
+        {{ raw_text_columns('promotions') }}
+        {{ clean_text('promotion_id') }} as promotion_id,
+        {{ clean_text('promotion_name') }} as promotion_name,
+        {{ alias_key('promotion_type') }} as promotion_type,
+        {{ parse_date('start_date') }} as start_date,
+        {{ parse_date('end_date') }} as end_date,
+        {{ parse_decimal('discount_rate') }} as discount_rate
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ first_failed_check(checks, 1) }} as reject_reason,
+        {{ first_failed_check(checks, 2) }} as reject_column
+    from parsed
+),
+
+classified as (
+    select
+        *,
+        {{ row_status('promotion_id', '_source_row desc') }} as row_status
+    from checked
+)
+
+select * from classified

@@ -1,0 +1,75 @@
+{#- Every raw service interaction row, parsed, normalised and classified as clean,
+    rejected (with reason and column) or superseded. Interactions carry no
+    updated_at: of several rows with one interaction_id, the one written last in
+    the file wins. Unknown channels and types map to `other`. -#}
+{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{%- set checks = [
+    ("interaction_id is null", "null_key", "interaction_id"),
+    ("occurred_at is null", "bad_timestamp", "occurred_at"),
+    ("raw_satisfaction is not null and satisfaction is null", "bad_number",
+        "satisfaction"),
+    ("satisfaction < 1 or satisfaction > 5", "out_of_range", "satisfaction"),
+    ("cast(occurred_at as date) > " ~ as_of_date, "future_date", "occurred_at"),
+    ("customer_id is null or not has_known_customer", "orphan_customer",
+        "customer_id"),
+] -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'service_interactions') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_crm__customers') }}
+),
+
+channel_aliases as ({{ code_aliases('channel') }}),
+
+interaction_type_aliases as ({{ code_aliases('interaction_type') }}),
+
+parsed as (
+    select
+        _source_file,
+        _source_row,
+        {{ raw_text_columns('service_interactions') }}
+        {{ clean_text('interaction_id') }} as interaction_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ parse_timestamp('occurred_at') }} as occurred_at,
+        {{ alias_key('channel') }} as channel_key,
+        {{ alias_key('interaction_type') }} as interaction_type_key,
+        {{ parse_integer('satisfaction') }} as satisfaction
+    from source
+),
+
+normalised as (
+    select
+        parsed.*,
+        coalesce(channel_aliases.code, 'other') as channel,
+        coalesce(interaction_type_aliases.code, 'other') as interaction_type,
+        customers.customer_id is not null as has_known_customer
+    from parsed
+    left join channel_aliases
+        on parsed.channel_key = channel_aliases.alias
+    left join interaction_type_aliases
+        on parsed.interaction_type_key = interaction_type_aliases.alias
+    left join customers
+        on parsed.customer_id = customers.customer_id
+),
+
+checked as (
+    select
+        *,
+        {{ first_failed_check(checks, 1) }} as reject_reason,
+        {{ first_failed_check(checks, 2) }} as reject_column
+    from normalised
+),
+
+classified as (
+    select
+        *,
+        {{ row_status('interaction_id', '_source_row desc') }} as row_status
+    from checked
+)
+
+select * from classified

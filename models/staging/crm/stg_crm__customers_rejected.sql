@@ -1,0 +1,20 @@
+with
+
+classified as (
+    select * from {{ ref('base_crm__customers') }}
+),
+
+rejected as (
+    select
+        _source_file,
+        _source_row,
+        reject_reason,
+        reject_column,
+        phone_hash,
+        email_hash,
+        {{ raw_column_names('customers', exclude=['customer_name', 'phone', 'email']) }}
+    from classified
+    where row_status = 'rejected'
+)
+
+select * from rejected

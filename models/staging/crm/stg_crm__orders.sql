@@ -1,0 +1,23 @@
+with
+
+classified as (
+    select * from {{ ref('base_crm__orders') }}
+),
+
+clean as (
+    select
+        order_id,
+        customer_id,
+        order_date,
+        product_category,
+        amount,
+        cost,
+        promotion_id,
+        status,
+        status = 'completed' as is_completed,
+        updated_at
+    from classified
+    where row_status = 'clean'
+)
+
+select * from clean
