@@ -59,3 +59,13 @@
             then cast(try_cast({{ clean_text(column) }} as decimal(18, 4)) as bigint)
     end
 {%- endmacro %}
+
+{#- A double-precision float type on every adapter (dbt.type_float() is 4-byte
+    FLOAT on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}double precision{%- endmacro %}
+
+{% macro duckdb__type_double() -%}double{%- endmacro %}

@@ -1,29 +1,21 @@
 {#- Fails on rows whose column lies outside [min_value, max_value] (either bound
-    optional; inclusive unless inclusive=false). Nulls pass: pair with not_null. -#}
+    optional, a literal or an expression over the model's columns; inclusive unless
+    inclusive=false). Nulls pass: pair with not_null. -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none,
     inclusive=true) %}
 
-with
-
-checked as (
-    select {{ column_name }} as value
-    from {{ model }}
-    where {{ column_name }} is not null
-),
-
-violations as (
-    select value
-    from checked
-    where
+select *
+from {{ model }}
+where
+    {{ column_name }} is not null
+    and (
         1 = 2
         {%- if min_value is not none %}
-        or value {{ '<' if inclusive else '<=' }} {{ min_value }}
+        or {{ column_name }} {{ '<' if inclusive else '<=' }} {{ min_value }}
         {%- endif %}
         {%- if max_value is not none %}
-        or value {{ '>' if inclusive else '>=' }} {{ max_value }}
+        or {{ column_name }} {{ '>' if inclusive else '>=' }} {{ max_value }}
         {%- endif %}
-)
-
-select * from violations
+    )
 
 {% endtest %}

@@ -37,7 +37,9 @@ parsed as (
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('customer_id') }} as customer_id,
         {{ parse_date('order_date') }} as order_date,
-        coalesce({{ alias_key('product_category') }}, 'unknown') as product_category,
+        coalesce(
+            replace({{ alias_key('product_category') }}, ' ', '_'), 'unknown'
+        ) as product_category,
         {{ parse_decimal('amount') }} as amount,
         {{ parse_decimal('cost') }} as cost,
         {{ clean_text('promotion_id') }} as promotion_id,

@@ -1,0 +1,136 @@
+"""The project's two commands, runnable with a bare Python 3.11 (standard library only).
+
+    python3 scripts/dev.py build   # install into .venv, make demo data, dbt build
+    python3 scripts/dev.py test    # install into .venv, run every check and test
+
+Both create the local virtualenv `.venv` and install the pinned `requirements.txt`
+into it when it is missing or the requirements changed, so a fresh clone needs
+nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+DEMO_DIR = ROOT / "data" / "demo"
+DEMO_CUSTOMERS = 10_000
+DEMO_DIRTY_RATE = 0.02
+
+
+def say(message: str) -> None:
+    print(f"[dev] {message}", flush=True)
+
+
+def run(command: Sequence[str | Path], env: dict[str, str] | None = None) -> int:
+    """Run a command from the project root, streaming its output; return its code."""
+    say("$ " + " ".join(str(part) for part in command))
+    return subprocess.call([str(part) for part in command], cwd=ROOT, env=env)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the pinned requirements when they changed."""
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not (BIN / "python").exists():
+        say(f"creating virtualenv {VENV}")
+        if run([sys.executable, "-m", "venv", VENV]) != 0:
+            sys.exit("[dev] could not create the virtualenv: is python3-venv installed?")
+    started = time.monotonic()
+    say("installing pinned requirements (first run takes a minute or two)")
+    steps: list[list[str | Path]] = [
+        [BIN / "python", "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS],
+        [BIN / "python", "-m", "pip", "install", "--quiet", "--no-deps", "-e", ROOT],
+    ]
+    for step in steps:
+        if run(step) != 0:
+            sys.exit("[dev] pip install failed: see the messages above")
+    STAMP.write_text(wanted + "\n")
+    say(f"environment ready in {time.monotonic() - started:.0f}s")
+
+
+def ensure_demo_data(regenerate: bool) -> None:
+    """Write the demo raw files (deterministic for a date) unless already there."""
+    if (DEMO_DIR / "orders.parquet").exists() and not regenerate:
+        say(f"demo data present in {DEMO_DIR} (use --regenerate to rebuild it)")
+        return
+    code = run(
+        [
+            BIN / "python",
+            ROOT / "scripts" / "generate_data.py",
+            "--customers",
+            str(DEMO_CUSTOMERS),
+            "--dirty-rate",
+            str(DEMO_DIRTY_RATE),
+            "--as-of",
+            dt.date.today().isoformat(),
+            "--out",
+            DEMO_DIR,
+        ]
+    )
+    if code != 0:
+        sys.exit("[dev] demo data generation failed: see the messages above")
+
+
+def build(args: argparse.Namespace) -> int:
+    ensure_venv()
+    ensure_demo_data(args.regenerate)
+    code = run([BIN / "dbt", "build", *args.dbt_args])
+    db = os.environ.get("WAREHOUSE_DB", "warehouse.duckdb")
+    if code == 0:
+        say(f"warehouse built: {db} (marts in schema `marts`)")
+    return code
+
+
+def test(_: argparse.Namespace) -> int:
+    """Run every check; report all failures, not just the first."""
+    ensure_venv()
+    checks: dict[str, list[str | Path]] = {
+        "ruff lint": [BIN / "ruff", "check", "."],
+        "ruff format": [BIN / "ruff", "format", "--check", "."],
+        "sqlfluff": [BIN / "sqlfluff", "lint", "models", "analyses"],
+        "pytest (dbt builds, unit and data tests, scripts)": [BIN / "pytest"],
+    }
+    failed = [name for name, command in checks.items() if run(command) != 0]
+    if failed:
+        say("FAILED: " + ", ".join(failed))
+        return 1
+    say("all checks passed")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="install, make demo data, build")
+    build_parser.add_argument(
+        "--regenerate", action="store_true", help="rewrite the demo data first"
+    )
+    build_parser.add_argument(
+        "dbt_args", nargs=argparse.REMAINDER, help="extra arguments for dbt build"
+    )
+    build_parser.set_defaults(handler=build)
+    test_parser = commands.add_parser("test", help="install and run every test")
+    test_parser.set_defaults(handler=test)
+    commands.add_parser("setup", help="only create the virtualenv").set_defaults(
+        handler=lambda _: ensure_venv() or 0
+    )
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
