@@ -1,0 +1,93 @@
+"""Run dbt in-process (dbtRunner) against a throw-away DuckDB file, and read it back."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.cli.main import dbtRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+AS_OF = "2026-06-30"
+
+
+@dataclass
+class DbtRun:
+    """Outcome of one dbt invocation: success, the log lines, the files it wrote."""
+
+    success: bool
+    messages: list[str] = field(default_factory=list)
+    db_path: Path = Path()
+    target_path: Path = Path()
+
+    @property
+    def log(self) -> str:
+        return "\n".join(self.messages)
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def scalar(self, sql: str) -> Any:
+        return self.query(sql)[0][0]
+
+
+def run_dbt(
+    command: list[str],
+    workdir: Path,
+    raw_dir: Path,
+    as_of: str = AS_OF,
+    extra_vars: dict[str, Any] | None = None,
+) -> DbtRun:
+    """Run `dbt <command>` on the project, its DuckDB file and target in workdir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_path = workdir / "warehouse.duckdb"
+    target_path = workdir / "target"
+    os.environ["WAREHOUSE_DB"] = str(db_path)
+    os.environ["WAREHOUSE_TEMP_DIR"] = str(workdir / "tmp")
+    variables = {
+        "raw_data_path": str(raw_dir),
+        "as_of_date": as_of,
+        **(extra_vars or {}),
+    }
+    messages: list[str] = []
+    runner = dbtRunner(
+        callbacks=[
+            lambda event: (
+                event.info.level != "debug" and messages.append(event.info.msg)
+            )
+        ]
+    )
+    result = runner.invoke(
+        [
+            *command,
+            "--project-dir",
+            str(ROOT),
+            "--profiles-dir",
+            str(ROOT),
+            "--target-path",
+            str(target_path),
+            "--log-path",
+            str(workdir / "logs"),
+            "--vars",
+            str(variables),
+            "--log-level",
+            "warn",
+        ]
+    )
+    release_duckdb()
+    return DbtRun(bool(result.success), messages, db_path, target_path)
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process, so tests can
+    open the file themselves (DuckDB refuses a second, differently configured one)."""
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
