@@ -48,7 +48,9 @@ def ensure_venv() -> None:
     if not (BIN / "python").exists():
         say(f"creating virtualenv {VENV}")
         if run([sys.executable, "-m", "venv", VENV]) != 0:
-            sys.exit("[dev] could not create the virtualenv: is python3-venv installed?")
+            sys.exit(
+                "[dev] could not create the virtualenv: is python3-venv installed?"
+            )
     started = time.monotonic()
     say("installing pinned requirements (first run takes a minute or two)")
     steps: list[list[str | Path]] = [

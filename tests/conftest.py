@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,6 @@ def dirty_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
 def demo_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated dirty data set (Parquet) in the raw contract."""
     raw_dir = tmp_path_factory.mktemp("demo_raw")
-    import datetime as dt
-
     tables = generate(
         n_customers=2000, seed=7, as_of=dt.date(2026, 6, 30), dirty_rate=0.05
     )

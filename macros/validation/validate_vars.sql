@@ -19,6 +19,15 @@
             ~ raw_dir ~ "'") -%}
     {%- endif -%}
 
+    {%- if var('ltv_time_unit') not in ['week', 'day'] -%}
+        {%- do problems.append(
+            "ltv_time_unit must be week or day, got '" ~ var('ltv_time_unit') ~ "'") -%}
+    {%- endif -%}
+    {%- if var('ltv_enabled') is not sameas true and var('ltv_enabled') is not sameas false -%}
+        {%- do problems.append(
+            "ltv_enabled must be true or false, got '" ~ var('ltv_enabled') ~ "'") -%}
+    {%- endif -%}
+
     {%- for name, bounds in numeric_var_bounds().items() -%}
         {%- set value = var(name) -%}
         {%- if value is not number or value is sameas true or value is sameas false -%}

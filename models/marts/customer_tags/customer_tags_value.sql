@@ -1,4 +1,5 @@
-{#- Value tags, one row per clean customer. Source: orders.
+{#- Value tags, one row per clean customer. Source: orders (ltv through the
+    BG/NBD + Gamma-Gamma prediction over the orders).
     Scores: never-ordered customers score 0 on R, F and M. Profit contribution
     compares profit with threshold x revenue, exactly (no rounding of shares). -#}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
@@ -9,15 +10,20 @@ order_metrics as (
     select * from {{ ref('int_customers_orders_summarised') }}
 ),
 
+ltv_predictions as (
+    select * from {{ ref('int_customers_ltv_predicted') }}
+),
+
 scored as (
     select
-        customer_id,
-        has_valid_order,
-        window_order_count,
-        window_amount,
-        window_profit,
-        window_profit_share,
-        days_since_last_order,
+        order_metrics.customer_id,
+        order_metrics.has_valid_order,
+        order_metrics.window_order_count,
+        order_metrics.window_amount,
+        order_metrics.window_profit,
+        order_metrics.window_profit_share,
+        order_metrics.days_since_last_order,
+        ltv_predictions.predicted_ltv,
         {{ band_ladder('days_since_last_order', [
             ('<=', var('r_score_high_max_days'), 5),
             ('<=', var('r_score_medium_max_days'), 3),
@@ -37,6 +43,8 @@ scored as (
             ], otherwise=1) }}
         end as m_score
     from order_metrics
+    inner join ltv_predictions
+        on order_metrics.customer_id = ltv_predictions.customer_id
 ),
 
 tagged as (
@@ -59,6 +67,11 @@ tagged as (
                 ('>=', var('profit_medium_min') ~ ' * window_amount', 'medium'),
             ], otherwise='low') }}
         end as profit_contribution,
+        {{ band_ladder('predicted_ltv', [
+            ('>', var('ltv_high_above'), 'high'),
+            ('>=', var('ltv_medium_min'), 'medium'),
+        ], otherwise='low', when_null='unknown') }} as ltv,
+        predicted_ltv,
         window_order_count,
         window_amount,
         window_profit_share,

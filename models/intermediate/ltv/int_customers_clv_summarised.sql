@@ -1,0 +1,45 @@
+{#- The recency-frequency-monetary summary the CLV models are fitted on, one row
+    per customer with at least one valid order up to as_of_date. A purchase is a
+    purchase DAY (orders of one day are merged): x = repeat purchase days,
+    t_x = first to last purchase day, T = first purchase day to as_of_date (both in
+    var ltv_time_unit), m = mean day amount over the repeat days (0 when x = 0). -#}
+{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{%- set days_per_unit = {'week': 7, 'day': 1}[var('ltv_time_unit')] -%}
+
+with
+
+order_days as (
+    select * from {{ ref('int_customer_order_days_aggregated') }}
+),
+
+purchase_days as (
+    select
+        customer_id,
+        order_date,
+        sum(amount) as day_amount,
+        row_number() over (
+            partition by customer_id order by order_date asc
+        ) as purchase_day_number
+    from order_days
+    group by customer_id, order_date
+),
+
+summarised as (
+    select
+        customer_id,
+        {{ as_of_date }} as as_of_date,
+        count(*) - 1 as frequency,
+        cast({{ days_between('min(order_date)', 'max(order_date)') }} as {{ type_double() }})
+        / {{ days_per_unit }} as recency,
+        cast({{ days_between('min(order_date)', as_of_date) }} as {{ type_double() }})
+        / {{ days_per_unit }} as customer_age,
+        coalesce(
+            sum(case when purchase_day_number > 1 then day_amount end)
+            / nullif(count(*) - 1, 0),
+            0
+        ) as monetary_value
+    from purchase_days
+    group by customer_id
+)
+
+select * from summarised

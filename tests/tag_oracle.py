@@ -1,0 +1,185 @@
+"""An independent pandas implementation of the spec's tag rules (section 2-3), read
+straight from the spec, used to check the dbt marts customer by customer. It starts
+from the clean staging tables, so it checks the intermediate and mart layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+
+def groups(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {key: rows for key, rows in frame.groupby("customer_id")}
+
+
+def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
+    """Every rule-based tag (ltv aside) of every clean customer, one row each."""
+    customers = con.sql("select * from staging.stg_crm__customers").df()
+    orders = con.sql("select * from staging.stg_crm__orders").df()
+    promotions = con.sql("select * from staging.stg_crm__promotions").df()
+    interactions = con.sql("select * from staging.stg_crm__service_interactions").df()
+
+    as_of_ts = pd.Timestamp(as_of)
+    orders["order_date"] = pd.to_datetime(orders["order_date"])
+    valid = orders[orders["is_completed"] & (orders["order_date"] <= as_of_ts)].copy()
+    valid["days"] = (as_of_ts - valid["order_date"]).dt.days
+    window = valid[(valid["days"] >= 0) & (valid["days"] <= 364)].copy()
+    window["amount"] = window["amount"].astype(float)
+    window["cost"] = window["cost"].astype(float)
+
+    promos = window.merge(promotions, on="promotion_id", how="inner")
+    promos = promos[
+        (promos["order_date"] >= pd.to_datetime(promos["start_date"]))
+        & (promos["order_date"] <= pd.to_datetime(promos["end_date"]))
+    ]
+    interactions["day"] = pd.to_datetime(interactions["occurred_at"]).dt.normalize()
+    interactions["days"] = (as_of_ts - interactions["day"]).dt.days
+    service = interactions[(interactions["days"] >= 0) & (interactions["days"] <= 364)]
+
+    valid_by, window_by = groups(valid), groups(window)
+    promos_by, service_by = groups(promos), groups(service)
+    empty_orders, empty_service = valid.iloc[0:0], service.iloc[0:0]
+    rows = []
+    for customer in customers.itertuples():
+        cid = customer.customer_id
+        mine = valid_by.get(cid, empty_orders)
+        win = window_by.get(cid, empty_orders)
+        f = win["order_id"].nunique()
+        m = win["amount"].sum()
+        r_days = int(mine["days"].min()) if len(mine) else None
+        first_days = int(mine["days"].max()) if len(mine) else None
+        ever = len(mine) > 0
+
+        if len(win):
+            per_category = win.groupby("product_category").agg(
+                n=("order_id", "nunique"), amount=("amount", "sum")
+            )
+            per_category = per_category.reset_index().sort_values(
+                ["n", "amount", "product_category"], ascending=[False, False, True]
+            )
+            preference = per_category.iloc[0]["product_category"]
+        else:
+            preference = "none"
+
+        frequency = "high" if f >= 12 else "medium" if f >= 4 else "low"
+        if r_days is None:
+            recency, r_score = "never", 0
+        else:
+            recency = (
+                "within_30d"
+                if r_days <= 30
+                else "d31_90"
+                if r_days <= 90
+                else "d91_180"
+                if r_days <= 180
+                else "over_180d"
+            )
+            r_score = 5 if r_days <= 30 else 3 if r_days <= 90 else 1
+        f_score = {"high": 5, "medium": 3, "low": 1}[frequency] if ever else 0
+        m_score = (5 if m >= 50000 else 3 if m >= 10000 else 1) if ever else 0
+        total = r_score + f_score + m_score
+        level = (
+            "vip"
+            if total >= 9
+            else "important"
+            if total >= 6
+            else "ordinary"
+            if total >= 3
+            else "potential"
+        )
+        revenue = win["amount"].sum()
+        if revenue > 0:
+            profit = revenue - win["cost"].sum()
+            profit_tag = (
+                "high"
+                if profit > 0.30 * revenue
+                else "medium"
+                if profit >= 0.10 * revenue
+                else "low"
+            )
+        else:
+            profit_tag = "unknown"
+
+        if f:
+            promo = promos_by.get(cid, empty_orders)["order_id"].nunique()
+            price = (
+                "high" if promo > 0.8 * f else "medium" if promo >= 0.5 * f else "low"
+            )
+        else:
+            price = "unknown"
+        mine_service = service_by.get(cid, empty_service)
+        if len(mine_service):
+            counts = mine_service["channel"].value_counts()
+            best = counts.max()
+            channel = sorted(counts[counts == best].index)[0]
+        else:
+            channel = "unknown"
+        complaints_n = int((mine_service["interaction_type"] == "complaint").sum())
+        complaints = (
+            "none" if complaints_n == 0 else "one" if complaints_n == 1 else "multiple"
+        )
+        rated = mine_service["satisfaction"].dropna().astype(float)
+        if len(rated):
+            total_rating, n_rated = rated.sum(), len(rated)
+            satisfaction = (
+                "very_satisfied"
+                if total_rating >= 4.5 * n_rated
+                else "satisfied"
+                if total_rating >= 3.5 * n_rated
+                else "dissatisfied"
+            )
+        else:
+            satisfaction = "unknown"
+
+        if not ever:
+            lifecycle = "potential"
+        elif first_days <= 90:
+            lifecycle = "new"
+        elif r_days <= 180:
+            lifecycle = "active"
+        elif r_days <= 365:
+            lifecycle = "at_risk"
+        else:
+            lifecycle = "churned"
+
+        employees = customer.employee_count
+        if customer.customer_type == "individual":
+            size = "not_applicable"
+        elif employees is None or pd.isna(employees):
+            size = "unknown"
+        else:
+            size = (
+                "small_micro"
+                if employees < 100
+                else "medium"
+                if employees <= 500
+                else "large"
+            )
+
+        rows.append(
+            {
+                "customer_id": cid,
+                "customer_type": customer.customer_type,
+                "industry": customer.industry,
+                "company_size": size,
+                "region": customer.region,
+                "purchase_frequency": frequency,
+                "recency": recency,
+                "product_preference": preference,
+                "r_score": r_score,
+                "f_score": f_score,
+                "m_score": m_score,
+                "rfm_total": total,
+                "customer_level": level,
+                "profit_contribution": profit_tag,
+                "price_sensitivity": price,
+                "service_preference": channel,
+                "decision_role": customer.decision_role,
+                "lifecycle_stage": lifecycle,
+                "complaints": complaints,
+                "satisfaction": satisfaction,
+            }
+        )
+    return pd.DataFrame(rows).set_index("customer_id").sort_index()
