@@ -45,7 +45,7 @@ def upstream_sources(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
         if current.startswith("source."):
             sources.add(manifest["sources"][current]["name"])
         elif current in nodes:
-            pending.extend(nodes[current]["depends_on"]["nodes"])
+            pending.extend(nodes[current].get("depends_on", {}).get("nodes", []))
     return sources
 
 

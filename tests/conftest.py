@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from dbt_helpers import FIXTURES, DbtRun, run_dbt
+from dbt_helpers import FIXTURES, SMALL_DATA_VARS, DbtRun, run_dbt
 
 from tag_warehouse.generate import generate, write
 
@@ -14,7 +14,12 @@ from tag_warehouse.generate import generate, write
 @pytest.fixture(scope="session")
 def dirty_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     """The hand-planted dirty fixture (tests/fixtures/raw_dirty), built as of AS_OF."""
-    run = run_dbt(["build"], tmp_path_factory.mktemp("dirty"), FIXTURES / "raw_dirty")
+    run = run_dbt(
+        ["build"],
+        tmp_path_factory.mktemp("dirty"),
+        FIXTURES / "raw_dirty",
+        extra_vars=SMALL_DATA_VARS,
+    )
     assert run.success, run.log
     return run
 

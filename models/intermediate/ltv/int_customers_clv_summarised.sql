@@ -29,10 +29,14 @@ summarised as (
         customer_id,
         {{ as_of_date }} as as_of_date,
         count(*) - 1 as frequency,
-        cast({{ days_between('min(order_date)', 'max(order_date)') }} as {{ type_double() }})
-        / {{ days_per_unit }} as recency,
-        cast({{ days_between('min(order_date)', as_of_date) }} as {{ type_double() }})
-        / {{ days_per_unit }} as customer_age,
+        cast(
+            {{ days_between('min(order_date)', 'max(order_date)') }}
+            as {{ type_double() }}
+        ) / {{ days_per_unit }} as recency,
+        cast(
+            {{ days_between('min(order_date)', as_of_date) }}
+            as {{ type_double() }}
+        ) / {{ days_per_unit }} as customer_age,
         coalesce(
             sum(case when purchase_day_number > 1 then day_amount end)
             / nullif(count(*) - 1, 0),

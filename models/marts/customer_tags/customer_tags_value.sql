@@ -14,7 +14,7 @@ ltv_predictions as (
     select * from {{ ref('int_customers_ltv_predicted') }}
 ),
 
-scored as (
+metrics as (
     select
         order_metrics.customer_id,
         order_metrics.has_valid_order,
@@ -23,7 +23,15 @@ scored as (
         order_metrics.window_profit,
         order_metrics.window_profit_share,
         order_metrics.days_since_last_order,
-        ltv_predictions.predicted_ltv,
+        ltv_predictions.predicted_ltv
+    from order_metrics
+    inner join ltv_predictions
+        on order_metrics.customer_id = ltv_predictions.customer_id
+),
+
+scored as (
+    select
+        *,
         {{ band_ladder('days_since_last_order', [
             ('<=', var('r_score_high_max_days'), 5),
             ('<=', var('r_score_medium_max_days'), 3),
@@ -42,9 +50,7 @@ scored as (
                 ('>=', var('m_medium'), 3),
             ], otherwise=1) }}
         end as m_score
-    from order_metrics
-    inner join ltv_predictions
-        on order_metrics.customer_id = ltv_predictions.customer_id
+    from metrics
 ),
 
 tagged as (
