@@ -3,10 +3,11 @@ likelihood on the whole customer base; one row per model parameter with the fit
 diagnostics. The maths lives in tag_warehouse.clv (tested on its own).
 With var ltv_enabled false nothing is fitted (the table is empty, ltv = unknown)."""
 
+from typing import Any
+
 import pandas as pd
 
 from tag_warehouse.clv import ClvFitError, FitResult, fit_bgnbd, fit_gamma_gamma
-
 
 COLUMNS = {
     "model": "string",
@@ -38,7 +39,7 @@ def fit_rows(fit: FitResult, as_of_date: str) -> list[dict]:
     ]
 
 
-def model(dbt, session):
+def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
     ltv_enabled = str(dbt.config.meta_get("ltv_enabled")).lower() == "true"
     summary = dbt.ref("int_customers_clv_summarised").df()

@@ -4,6 +4,8 @@ per purchase day (Gamma-Gamma conditional mean), optionally discounted. Customer
 with no valid order get 0 (the models describe customers after a first purchase).
 With var ltv_enabled false every prediction is null (ltv = unknown)."""
 
+from typing import Any
+
 import pandas as pd
 
 from tag_warehouse.clv import FitResult, predict_ltv
@@ -23,7 +25,7 @@ def fitted(params: pd.DataFrame, name: str) -> FitResult:
     )
 
 
-def model(dbt, session):
+def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
     horizon_years = float(dbt.config.meta_get("ltv_horizon_years"))
     unit = str(dbt.config.meta_get("ltv_time_unit"))
