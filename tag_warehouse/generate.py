@@ -343,7 +343,7 @@ MALFORMED_TIMESTAMPS = (
     "yesterday",
 )
 INVALID_STATUSES = ("pending??", "unknown", "shipped?", "???")
-NON_NUMERIC_AMOUNTS = ("abc", "N/A", "12,5O", "¥100", "--")
+NON_NUMERIC_AMOUNTS = ("abc", "N/A", "12,5O", "1OO", "--")  # ¥100 would parse: valid
 BAD_DISCOUNT_RATES = ("1.5", "-0.1", "2.00", "-0.25", "150")
 BAD_SATISFACTION = ("0", "7", "6", "-1", "10")
 BLANK_KEYS = ("", "   ", " ")  # plus null
