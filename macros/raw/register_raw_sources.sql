@@ -15,7 +15,7 @@
     {%- for table, columns in raw_contract().items() -%}
         {%- set raw_file = find_raw_file(raw_dir, table) -%}
         {%- set reader = raw_reader(raw_file) -%}
-        {%- set header = raw_file_columns(reader, raw_file) -%}
+        {%- set header = raw_file_columns(reader) -%}
         {%- set missing = [] -%}
         {%- for column in columns if column not in header -%}
             {%- do missing.append(column) -%}
@@ -75,7 +75,7 @@
 {% endmacro %}
 
 {#- Map lower-cased, trimmed column name -> the name as written in the file. -#}
-{% macro raw_file_columns(reader, raw_file) %}
+{% macro raw_file_columns(reader) %}
     {%- set described = run_query('describe select * from ' ~ reader) -%}
     {%- set header = {} -%}
     {%- for name in described.columns[0].values() -%}
