@@ -21,3 +21,22 @@
         else 'superseded'
     end
 {%- endmacro %}
+
+{#- The two classification CTEs every base model ends with: `checked` (reason and
+    column of the first failed check) and `classified` (row_status). -#}
+{% macro classify_rows(from_cte, checks, key, order_by) -%}
+checked as (
+    select
+        *,
+        {{ first_failed_check(checks, 1) }} as reject_reason,
+        {{ first_failed_check(checks, 2) }} as reject_column
+    from {{ from_cte }}
+),
+
+classified as (
+    select
+        *,
+        {{ row_status(key, order_by) }} as row_status
+    from checked
+)
+{%- endmacro %}

@@ -65,20 +65,8 @@ normalised as (
         on parsed.decision_role_key = decision_role_aliases.alias
 ),
 
-checked as (
-    select
-        *,
-        {{ first_failed_check(checks, 1) }} as reject_reason,
-        {{ first_failed_check(checks, 2) }} as reject_column
-    from normalised
-),
-
-classified as (
-    select
-        *,
-        {{ row_status('customer_id', 'updated_at desc, _source_row desc') }}
-            as row_status
-    from checked
-)
+{{ classify_rows(
+    'normalised', checks, 'customer_id', 'updated_at desc, _source_row desc'
+) }}
 
 select * from classified

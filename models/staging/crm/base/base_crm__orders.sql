@@ -60,20 +60,8 @@ normalised as (
         on parsed.customer_id = customers.customer_id
 ),
 
-checked as (
-    select
-        *,
-        {{ first_failed_check(checks, 1) }} as reject_reason,
-        {{ first_failed_check(checks, 2) }} as reject_column
-    from normalised
-),
-
-classified as (
-    select
-        *,
-        {{ row_status('order_id', 'updated_at desc, _source_row desc') }}
-            as row_status
-    from checked
-)
+{{ classify_rows(
+    'normalised', checks, 'order_id', 'updated_at desc, _source_row desc'
+) }}
 
 select * from classified

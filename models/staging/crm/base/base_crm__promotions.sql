@@ -31,19 +31,6 @@ parsed as (
     from source
 ),
 
-checked as (
-    select
-        *,
-        {{ first_failed_check(checks, 1) }} as reject_reason,
-        {{ first_failed_check(checks, 2) }} as reject_column
-    from parsed
-),
-
-classified as (
-    select
-        *,
-        {{ row_status('promotion_id', '_source_row desc') }} as row_status
-    from checked
-)
+{{ classify_rows('parsed', checks, 'promotion_id', '_source_row desc') }}
 
 select * from classified
