@@ -70,7 +70,8 @@
     {%- endif -%}
     {{ return(
         "read_csv('" ~ quoted ~ "', header = true, all_varchar = true,"
-        ~ " delim = ',', quote = '\"', escape = '\"')"
+        ~ " delim = ',', quote = '\"', escape = '\"',"
+        ~ " encoding = '" ~ var('raw_csv_encoding') ~ "')"
     ) }}
 {% endmacro %}
 

@@ -17,6 +17,18 @@
         {%- do problems.append(
             "raw_data_path must be a directory path without quotes, got '"
             ~ raw_dir ~ "'") -%}
+    {%- elif run_query(
+        "select count(*) from glob('" ~ raw_dir.rstrip('/') ~ "/*')"
+    ).columns[0][0] == 0 -%}
+        {%- do problems.append(
+            "raw_data_path '" ~ raw_dir ~ "' is not an existing directory with the"
+            ~ " raw files (customers, orders, promotions, service_interactions)") -%}
+    {%- endif -%}
+
+    {%- if var('raw_csv_encoding') not in ['utf-8', 'utf-16', 'latin-1'] -%}
+        {%- do problems.append(
+            "raw_csv_encoding must be utf-8, utf-16 or latin-1, got '"
+            ~ var('raw_csv_encoding') ~ "'") -%}
     {%- endif -%}
 
     {%- if var('ltv_time_unit') not in ['week', 'day'] -%}
