@@ -1,0 +1,107 @@
+{#- The tag columns of each tag mart, as the registry declares them
+    (seeds/tag_registry.csv: mart -> tag). Snapshot configs (check_cols) are fixed
+    when dbt parses the project, before any seed can be read, so the list is
+    written here once and the data test `matches_tag_marts_macro` on
+    int_customer_tags_unpivoted fails the build when it and the registry drift.
+    Every operations model (unpivot, snapshots, profile) is generated from it. -#}
+{% macro tag_marts() %}
+    {{ return({
+        'customer_tags_basic': [
+            'customer_type', 'industry', 'company_size', 'region',
+        ],
+        'customer_tags_behavior': [
+            'purchase_frequency', 'recency', 'product_preference',
+        ],
+        'customer_tags_value': [
+            'r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level',
+            'profit_contribution', 'ltv',
+        ],
+        'customer_tags_preference': [
+            'price_sensitivity', 'service_preference', 'decision_role',
+        ],
+        'customer_tags_lifecycle': ['lifecycle_stage'],
+        'customer_tags_service': ['complaints', 'satisfaction'],
+    }) }}
+{% endmacro %}
+
+{#- All tag names, in mart order. -#}
+{% macro tag_names() %}
+    {%- set names = [] -%}
+    {%- for tags in tag_marts().values() -%}
+        {%- do names.extend(tags) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+{#- The select a tag snapshot records: key, build date and tag columns only (not the
+    metrics, which change with every build and would be stale in old versions). -#}
+{% macro tag_snapshot_select(mart_relation, mart) %}
+    select
+        customer_id,
+        as_of_date,
+        {{ tag_marts()[mart] | join(',\n        ') }}
+    from {{ mart_relation }}
+{% endmacro %}
+
+{#- True when a relation exists in the warehouse (false while parsing). -#}
+{% macro relation_exists(relation) %}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = adapter.get_relation(
+        database=relation.database,
+        schema=relation.schema,
+        identifier=relation.identifier,
+    ) -%}
+    {{ return(found is not none) }}
+{% endmacro %}
+
+{#- `union all` of one select per tag of every mart: the given columns, the mart,
+    the tag and the tag's value as text (value_alias), from the relation or CTE
+    named <mart><suffix>. Unpivots marts and snapshots into one row per tag. -#}
+{% macro union_tag_columns(columns, value_alias, suffix='') %}
+    {%- set selects = [] -%}
+    {%- for mart, tags in tag_marts().items() -%}
+        {%- for tag in tags -%}
+            {%- do selects.append(
+                "select " ~ columns | join(", ") ~ ", '" ~ mart ~ "' as mart, '"
+                ~ tag ~ "' as tag, cast(" ~ tag ~ " as varchar) as " ~ value_alias
+                ~ " from " ~ mart ~ suffix
+            ) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(selects | join("\n    union all\n    ")) }}
+{% endmacro %}
+
+{#- `select * from` the tag snapshot of a mart, or an empty select of its columns
+    when the snapshot does not exist yet (`dbt run` before the first snapshot). -#}
+{% macro tag_snapshot_or_empty(mart) %}
+    {%- set snapshot = ref(mart ~ '_snapshot') -%}
+    {%- if relation_exists(snapshot) or not execute -%}
+        {{ return('select * from ' ~ snapshot) }}
+    {%- endif -%}
+    {%- set columns = [
+        'cast(null as varchar) as customer_id',
+        'cast(null as date) as as_of_date',
+        'cast(null as timestamp) as dbt_valid_from',
+    ] -%}
+    {%- for tag in tag_marts()[mart] -%}
+        {%- do columns.append('cast(null as varchar) as ' ~ tag) -%}
+    {%- endfor -%}
+    {{ return('select ' ~ columns | join(', ') ~ ' where false') }}
+{% endmacro %}
+
+{#- One column per tag from a long (customer, tag, value) relation grouped by
+    customer: `max(case when tag = '<tag>' then value end) as <tag>`, integer tags
+    cast back to integer. -#}
+{% macro pivot_tag_columns(integer_tags) %}
+    {%- set columns = [] -%}
+    {%- for tag in tag_names() -%}
+        {%- set pivoted = "max(case when tag = '" ~ tag ~ "' then value end)" -%}
+        {%- if tag in integer_tags -%}
+            {%- set pivoted = "cast(" ~ pivoted ~ " as integer)" -%}
+        {%- endif -%}
+        {%- do columns.append(pivoted ~ " as " ~ tag) -%}
+    {%- endfor -%}
+    {{ return(columns | join(",\n        ")) }}
+{% endmacro %}

@@ -1,0 +1,533 @@
+"""Tag operations: history (snapshots, customer_tag_changes, the migration matrix),
+back-dated builds, manual review overrides, the unified long table and profile,
+and tag health.
+
+The demo build (session fixture) checks the operations tables against the marts.
+A small generated data set is built for three as_of dates in order, snapshotting
+after each, with an overrides file whose rows become valid and expire over those
+dates; the recorded changes, the applied overrides and the migration matrix are
+compared with values computed here from the three builds' marts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, run_dbt
+from tag_oracle import oracle_tags
+
+from tag_warehouse.generate import generate, write
+from tag_warehouse.lineage import read_registry
+
+REGISTRY = read_registry(ROOT / "seeds" / "tag_registry.csv")
+TAGS = {row["tag"]: row for row in REGISTRY}
+MARTS = sorted({row["mart"] for row in REGISTRY})
+DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
+OVERRIDE_COLUMNS = [
+    "customer_id",
+    "tag",
+    "value",
+    "reason",
+    "reviewer",
+    "valid_from",
+    "valid_until",
+]
+
+
+def operations_build(with_tests: bool) -> list[str]:
+    """`dbt build` of the operations models, their parents and the snapshots;
+    with the operations tests only, or with no test (the demo build runs them all)."""
+    tests = [
+        "resource_type:test,path:models/marts/operations",
+        "resource_type:test,path:models/intermediate/operations",
+        "resource_type:test,path:snapshots",
+    ]
+    return [
+        "build",
+        "--select",
+        "+tag:operations",
+        *(tests if with_tests else []),
+        "--indirect-selection",
+        "empty",
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+
+
+def tag_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every tag of every customer from the marts: (customer_id, tag) -> value."""
+    frames = []
+    for mart in MARTS:
+        tags = [row["tag"] for row in REGISTRY if row["mart"] == mart]
+        wide = con.sql(f"select customer_id, {', '.join(tags)} from marts.{mart}").df()
+        long = wide.melt(id_vars="customer_id", var_name="tag", value_name="value")
+        long["mart"] = mart
+        frames.append(long)
+    frame = pd.concat(frames)
+    frame["value"] = frame["value"].astype(str)
+    return frame.set_index(["customer_id", "tag"]).sort_index()
+
+
+def table(run: DbtRun, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(run.db_path), read_only=True) as con:
+        return con.sql(sql).df()
+
+
+def write_overrides(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=OVERRIDE_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ---- the demo build: long table, profile, health against the marts -------------
+
+
+def test_snapshots_check_only_the_registry_tag_columns(demo_build: DbtRun) -> None:
+    manifest = json.loads((demo_build.target_path / "manifest.json").read_text())
+    snapshots = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "snapshot"
+    }
+    assert set(snapshots) == {f"{mart}_snapshot" for mart in MARTS}
+    for mart in MARTS:
+        config = snapshots[f"{mart}_snapshot"]["config"]
+        tags = [row["tag"] for row in REGISTRY if row["mart"] == mart]
+        assert config["strategy"] == "check"
+        assert config["unique_key"] == "customer_id"
+        assert config["check_cols"] == tags
+        assert TAGS[tags[0]]["cadence"] in config["tags"]
+        columns = [
+            name
+            for (name,) in demo_build.query(
+                "select column_name from information_schema.columns"
+                f" where table_schema = 'snapshots' and table_name = '{mart}_snapshot'"
+                " and column_name not like 'dbt_%' order by ordinal_position"
+            )
+        ]
+        assert columns == ["customer_id", "as_of_date", *tags]
+
+
+def test_customer_tags_is_the_marts_in_long_form(demo_build: DbtRun) -> None:
+    with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
+        expected = tag_frame(con)
+        labels = con.sql("select * from reference.tag_value_labels").df()
+        long = con.sql("select * from marts.customer_tags").df()
+        customers = con.sql(
+            "select count(*) from staging.stg_crm__customers"
+        ).fetchall()[0]
+    assert len(long) == customers[0] * len(REGISTRY) == len(expected)
+    long = long.set_index(["customer_id", "tag"]).sort_index()
+    assert long.index.is_unique
+    assert long.index.equals(expected.index)
+    assert (long["value"] == expected["value"]).all()
+    assert (long["rule_value"] == long["value"]).all()
+    assert set(long["assigned_by"]) == {"rule", "model"}
+    by_tag = long.reset_index().groupby("tag")
+    assert set(by_tag.get_group("ltv")["assigned_by"]) == {"model"}
+    tags = long.index.get_level_values("tag")
+    assert (long["dimension"] == [TAGS[tag]["dimension"] for tag in tags]).all()
+    sources = [TAGS[tag]["authoritative_source"] for tag in tags]
+    assert (long["authoritative_source"] == sources).all()
+    labelled = long.reset_index().merge(
+        labels, on=["tag", "value"], how="left", suffixes=("", "_seed")
+    )
+    for language in ("zh", "en"):
+        wanted = labelled[f"label_{language}_seed"].fillna(labelled["value"])
+        assert (labelled[f"label_{language}"] == wanted).all()
+    categories = labelled[labelled["tag"] == "product_preference"]
+    assert (categories["label_en"] == categories["value"]).any()
+    assert long["override_row"].isna().all()
+
+
+def test_customer_profile_is_one_row_per_customer_with_every_tag(
+    demo_build: DbtRun,
+) -> None:
+    with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
+        expected = tag_frame(con)["value"].unstack("tag")
+        profile = con.sql("select * from marts.customer_profile").df()
+        types = dict(
+            con.sql(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = 'marts' and table_name = 'customer_profile'"
+            ).fetchall()
+        )
+    profile = profile.set_index("customer_id").sort_index()
+    assert profile.index.is_unique
+    assert list(profile.index) == list(expected.index)
+    assert set(profile.columns) == {"as_of_date", "manual_tags", *TAGS}
+    for tag, row in TAGS.items():
+        assert (profile[tag].astype(str) == expected[tag]).all(), tag
+        wanted_type = "INTEGER" if row["value_type"] == "integer" else "VARCHAR"
+        assert types[tag] == wanted_type, tag
+    assert profile["manual_tags"].isna().all()
+
+
+def test_tag_health_reports_unknown_and_other_shares(demo_build: DbtRun) -> None:
+    with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
+        values = tag_frame(con).reset_index()
+    health = table(demo_build, "select * from marts.tag_health").set_index("tag")
+    assert set(health.index) == set(TAGS)
+    for tag, rows in values.groupby("tag"):
+        counts = rows["value"].value_counts()
+        assert health.loc[tag, "customers"] == len(rows)
+        assert health.loc[tag, "unknown_customers"] == counts.get("unknown", 0)
+        assert health.loc[tag, "unknown_share"] == pytest.approx(
+            counts.get("unknown", 0) / len(rows)
+        )
+        assert health.loc[tag, "other_share"] == pytest.approx(
+            counts.get("other", 0) / len(rows)
+        )
+        assert health.loc[tag, "top_value_share"] == pytest.approx(
+            counts.max() / len(rows)
+        )
+        # One snapshot so far: nothing changed yet.
+        assert health.loc[tag, "changed_customers"] == 0
+    results = json.loads((demo_build.target_path / "run_results.json").read_text())
+    status = next(
+        result["status"]
+        for result in results["results"]
+        if ".tag_health_unknown_share_below_limit." in result["unique_id"]
+    )
+    over = health[health["unknown_share"] > 0.5]
+    assert status == ("warn" if len(over) else "pass"), over
+
+
+# ---- three back-dated builds in order, each snapshotted ------------------------
+
+
+@dataclass
+class DatedBuilds:
+    """The small data set built for DATES in order, and what each build held."""
+
+    raw_dir: Path
+    workdir: Path
+    overrides: Path
+    override_rows: list[dict[str, str]]
+    runs: dict[str, DbtRun]
+    marts: dict[str, pd.DataFrame]
+    long: dict[str, pd.DataFrame]
+    profiles: dict[str, pd.DataFrame]
+
+    @property
+    def last(self) -> DbtRun:
+        return self.runs[DATES[-1]]
+
+    def extra_vars(self) -> dict[str, Any]:
+        return {**SMALL_DATA_VARS, "tag_overrides_path": str(self.overrides)}
+
+
+def sequence_overrides(customers: list[str]) -> list[dict[str, str]]:
+    """Overrides whose validity windows start and end between the build dates."""
+    first, second, third = customers[:3]
+    review = {"reason": "key account review", "reviewer": "crm_ops"}
+    return [
+        # pending on 04-30, active on 05-31, expired on 06-30
+        {"customer_id": first, "tag": "customer_level", "value": "vip", **review}
+        | {"valid_from": "2026-05-15", "valid_until": "2026-06-15"},
+        # open-ended, active on every date (upper-case and spaces are normalised)
+        {"customer_id": second, "tag": " Lifecycle_Stage", "value": "AT_RISK "}
+        | review
+        | {"valid_from": "2026-01-01", "valid_until": ""},
+        # an open tag (product categories): any lower-case code; active on 06-30
+        {"customer_id": first, "tag": "product_preference", "value": "key_accounts"}
+        | review
+        | {"valid_from": "2026/6/1", "valid_until": "2026-06-30"},
+        # an integer tag, valid for one day only: active on 04-30, then expired
+        {"customer_id": third, "tag": "r_score", "value": "5", **review}
+        | {"valid_from": "2026-04-30", "valid_until": "2026-04-30"},
+    ]
+
+
+@pytest.fixture(scope="module")
+def dated_builds(tmp_path_factory: pytest.TempPathFactory) -> DatedBuilds:
+    raw_dir = tmp_path_factory.mktemp("dated_raw")
+    tables = generate(
+        n_customers=200, seed=11, as_of=dt.date(2026, 6, 30), dirty_rate=0.0
+    )
+    write(tables, raw_dir, "parquet")
+    customers = sorted(tables["customers"].column("customer_id").to_pylist())
+    workdir = tmp_path_factory.mktemp("dated")
+    overrides = workdir / "overrides.csv"
+    rows = sequence_overrides(customers)
+    write_overrides(overrides, rows)
+    builds = DatedBuilds(raw_dir, workdir, overrides, rows, {}, {}, {}, {})
+    for as_of in DATES:
+        run = run_dbt(
+            operations_build(with_tests=as_of == DATES[-1]),
+            workdir,
+            raw_dir,
+            as_of,
+            extra_vars=builds.extra_vars(),
+        )
+        assert run.success, run.log
+        builds.runs[as_of] = run
+        with duckdb.connect(str(run.db_path), read_only=True) as con:
+            builds.marts[as_of] = tag_frame(con)
+            builds.long[as_of] = (
+                con.sql("select * from marts.customer_tags")
+                .df()
+                .set_index(["customer_id", "tag"])
+                .sort_index()
+            )
+            builds.profiles[as_of] = (
+                con.sql("select * from marts.customer_profile")
+                .df()
+                .set_index("customer_id")
+            )
+    return builds
+
+
+def expected_changes(marts: dict[str, pd.DataFrame]) -> set[tuple[Any, ...]]:
+    """The changes check snapshots taken after each build must record: per mart, a
+    customer's row gets a new version (dated by the build's as_of_date) when any of
+    its tags differs from the previous build; each differing tag is one change,
+    from the value of the customer's previous version."""
+    changes = set()
+    version_date: dict[tuple[str, str], str] = {}  # (mart, customer) -> as_of
+    for previous, current in zip(DATES, DATES[1:], strict=False):
+        old, new = marts[previous], marts[current]
+        differs = old["value"] != new["value"]
+        for (customer, tag), row in new[differs].iterrows():
+            changes.add(
+                (
+                    customer,
+                    TAGS[tag]["dimension"],
+                    tag,
+                    old.loc[(customer, tag), "value"],
+                    row["value"],
+                    dt.date.fromisoformat(current),
+                    dt.date.fromisoformat(
+                        version_date.get((row["mart"], customer), DATES[0])
+                    ),
+                )
+            )
+        for (customer, _), mart in new.loc[differs, "mart"].items():
+            version_date[(mart, customer)] = current
+    return changes
+
+
+def test_backdated_builds_reproduce_that_days_tags(dated_builds: DatedBuilds) -> None:
+    """A build for a past date equals the spec applied to the same raw data on
+    that date (the oracle reads the last build's staging, filtered by date)."""
+    with duckdb.connect(str(dated_builds.last.db_path), read_only=True) as con:
+        expected = oracle_tags(con, dt.date.fromisoformat(DATES[0]))
+    actual = dated_builds.marts[DATES[0]]["value"].unstack("tag")
+    assert list(actual.index) == list(expected.index)
+    for tag in expected.columns:
+        assert (actual[tag] == expected[tag].astype(str)).all(), tag
+    assert not dated_builds.marts[DATES[0]].equals(dated_builds.marts[DATES[1]])
+
+
+def test_snapshots_record_exactly_the_tag_changes(dated_builds: DatedBuilds) -> None:
+    recorded = dated_builds.last.query(
+        "select customer_id, dimension, tag, old_value, new_value, changed_as_of,"
+        " previous_as_of from marts.customer_tag_changes"
+    )
+    expected = expected_changes(dated_builds.marts)
+    assert len(expected) > 100
+    assert {row[5] for row in recorded} == {dt.date.fromisoformat(d) for d in DATES[1:]}
+    assert len(recorded) == len(set(recorded))
+    assert set(recorded) == expected
+    versions = dated_builds.last.scalar(
+        "select count(*) from snapshots.customer_tags_basic_snapshot"
+    )
+    assert versions == len(dated_builds.marts[DATES[0]].loc[(slice(None), "region"), :])
+
+
+def test_tag_health_shows_changes_since_the_previous_snapshot(
+    dated_builds: DatedBuilds,
+) -> None:
+    health = table(dated_builds.last, "select * from marts.tag_health").set_index("tag")
+    marts = dated_builds.marts
+    for mart in MARTS:
+        # the latest build date at which any row of the mart changed
+        changed_at = [
+            (previous, current)
+            for previous, current in zip(DATES, DATES[1:], strict=False)
+            if (
+                marts[previous][marts[previous]["mart"] == mart]["value"]
+                != marts[current][marts[current]["mart"] == mart]["value"]
+            ).any()
+        ]
+        previous, current = changed_at[-1] if changed_at else (None, DATES[0])
+        for tag in [row["tag"] for row in REGISTRY if row["mart"] == mart]:
+            assert str(health.loc[tag, "snapshot_as_of"].date()) == current, tag
+            if previous is None:
+                assert health.loc[tag, "changed_customers"] == 0, tag
+                continue
+            old = marts[previous].xs(tag, level="tag")["value"]
+            new = marts[current].xs(tag, level="tag")["value"]
+            assert health.loc[tag, "changed_customers"] == (old != new).sum(), tag
+            assert health.loc[tag, "changed_share"] == pytest.approx(
+                (old != new).mean()
+            )
+
+
+def test_overrides_apply_only_while_valid(dated_builds: DatedBuilds) -> None:
+    first, second, _, third = (row["customer_id"] for row in dated_builds.override_rows)
+    active = {
+        "2026-04-30": {(second, "lifecycle_stage"): "at_risk", (third, "r_score"): "5"},
+        "2026-05-31": {
+            (first, "customer_level"): "vip",
+            (second, "lifecycle_stage"): "at_risk",
+        },
+        "2026-06-30": {
+            (second, "lifecycle_stage"): "at_risk",
+            (first, "product_preference"): "key_accounts",
+        },
+    }
+    rows = {
+        (first, "customer_level"): 1,
+        (second, "lifecycle_stage"): 2,
+        (first, "product_preference"): 3,
+        (third, "r_score"): 4,
+    }
+    for as_of, manual in active.items():
+        long = dated_builds.long[as_of]
+        rules = dated_builds.marts[as_of]["value"]
+        assert (long["rule_value"] == rules).all()
+        is_manual = long["assigned_by"] == "manual"
+        assert set(long.index[is_manual]) == set(manual), as_of
+        for key, value in manual.items():
+            row = long.loc[key]
+            assert row["value"] == value
+            assert row["override_row"] == rows[key]
+            assert str(row["as_of_date"].date()) == as_of
+        others = long[~is_manual]
+        assert (others["value"] == rules[~is_manual]).all()
+        assert (
+            others["assigned_by"]
+            == others.index.get_level_values("tag").map(
+                lambda tag: "model" if tag == "ltv" else "rule"
+            )
+        ).all()
+        profile = dated_builds.profiles[as_of]
+        for (customer, tag), value in manual.items():
+            assert str(profile.loc[customer, tag]) == value
+            assert tag in profile.loc[customer, "manual_tags"].split(", ")
+        assert profile["manual_tags"].notna().sum() == len({c for c, _ in manual})
+    assert dated_builds.profiles["2026-04-30"]["r_score"].dtype.kind == "i"
+
+
+def test_expired_overrides_are_ignored_and_reported(dated_builds: DatedBuilds) -> None:
+    run = dated_builds.last
+    overrides = table(
+        run,
+        "select override_row, override_status"
+        " from intermediate.int_tag_overrides_validated order by override_row",
+    )
+    assert list(overrides["override_status"]) == [
+        "expired",
+        "active",
+        "active",
+        "expired",
+    ]
+    first, third = (dated_builds.override_rows[i]["customer_id"] for i in (0, 3))
+    assert (
+        f"2 expired override(s) in {dated_builds.overrides} ignored at as_of_date"
+        " 2026-06-30: "
+        f"row 1 (customer_id={first}, tag=customer_level, value=vip)"
+        " expired 2026-06-15;"
+        f" row 4 (customer_id={third}, tag=r_score, value=5) expired 2026-04-30"
+    ) in run.log
+    results = json.loads((run.target_path / "run_results.json").read_text())
+    warned = [
+        (result["status"], result["failures"])
+        for result in results["results"]
+        if ".tag_overrides_expired_are_ignored." in result["unique_id"]
+    ]
+    assert warned == [("warn", 2)]
+    # On 04-30 row 4 is valid (until is inclusive) and row 1 pending; on 05-31
+    # only row 4 has expired.
+    assert "expired override(s)" not in dated_builds.runs[DATES[0]].log
+    assert (
+        f"1 expired override(s) in {dated_builds.overrides} ignored at as_of_date"
+        f" 2026-05-31: row 4 (customer_id={third}, tag=r_score, value=5)"
+    ) in dated_builds.runs[DATES[1]].log
+
+
+def test_invalid_overrides_stop_the_build_naming_the_rows(
+    dated_builds: DatedBuilds,
+) -> None:
+    customer = dated_builds.override_rows[0]["customer_id"]
+    review = {"reason": "review", "reviewer": "crm_ops", "valid_until": ""}
+    bad = [
+        {"customer_id": "C_NOBODY", "tag": "customer_level", "value": "vip"}
+        | review
+        | {"valid_from": "2026-06-01"},
+        {"customer_id": customer, "tag": "shoe_size", "value": "42"}
+        | review
+        | {"valid_from": "2026-06-01"},
+        {"customer_id": customer, "tag": "customer_level", "value": "gold"}
+        | review
+        | {"valid_from": "2026-06-01"},
+        {"customer_id": customer, "tag": "ltv", "value": "high"}
+        | review
+        | {"valid_from": "June", "reason": ""},
+    ]
+    before = dated_builds.last.scalar(
+        "select count(*) from marts.customer_tags where assigned_by = 'manual'"
+    )
+    write_overrides(dated_builds.overrides, bad)
+    try:
+        run = run_dbt(
+            ["build", "--select", "int_tag_overrides_validated+"],
+            dated_builds.workdir,
+            dated_builds.raw_dir,
+            DATES[-1],
+            extra_vars=dated_builds.extra_vars(),
+        )
+    finally:
+        write_overrides(dated_builds.overrides, dated_builds.override_rows)
+    assert not run.success
+    for line in [
+        f"4 invalid manual tag override(s) in {dated_builds.overrides}",
+        "row 1 (customer_id=C_NOBODY, tag=customer_level, value=vip): unknown customer",
+        f"row 2 (customer_id={customer}, tag=shoe_size, value=42): unknown tag",
+        f"row 3 (customer_id={customer}, tag=customer_level, value=gold): value not"
+        " allowed by the registry (allowed: vip, important, ordinary, potential)",
+        f"row 4 (customer_id={customer}, tag=ltv, value=high): reason is empty;"
+        " valid_from is not a date: June",
+    ]:
+        assert line in run.log
+    after = dated_builds.last.scalar(
+        "select count(*) from marts.customer_tags where assigned_by = 'manual'"
+    )
+    assert after == before == 2  # nothing downstream was rebuilt
+
+
+def test_migration_matrix_counts_customers_between_two_dates(
+    dated_builds: DatedBuilds,
+) -> None:
+    run = run_dbt(
+        ["compile", "--select", "tag_migration_matrix"],
+        dated_builds.workdir,
+        dated_builds.raw_dir,
+        DATES[-1],
+        extra_vars=dated_builds.extra_vars(),
+    )
+    assert run.success, run.log
+    compiled = next(run.target_path.glob("compiled/**/tag_migration_matrix.sql"))
+    matrix = table(run, compiled.read_text())
+    assert set(matrix["from_date"].dt.date.astype(str)) == {DATES[1]}
+    assert set(matrix["to_date"].dt.date.astype(str)) == {DATES[2]}
+    old = dated_builds.marts[DATES[1]].xs("customer_level", level="tag")["value"]
+    new = dated_builds.marts[DATES[2]].xs("customer_level", level="tag")["value"]
+    expected = pd.crosstab(old, new).stack()
+    expected = {pair: count for pair, count in expected.items() if count}
+    actual = {
+        (row.from_value, row.to_value): row.customers for row in matrix.itertuples()
+    }
+    assert actual == expected
+    shares = matrix.groupby("from_value")["share_of_from_value"].sum()
+    assert shares.to_numpy() == pytest.approx(1.0)
