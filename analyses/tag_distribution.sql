@@ -1,6 +1,7 @@
 {#- Customers per value of every tag, per dimension, with the BI labels: the first
     thing to look at after a build. Generated from the tag registry seed at compile
     time, so a new tag appears here without editing this file. -#}
+-- depends_on: {{ ref('tag_registry') }}
 -- depends_on: {{ ref('customer_tags_basic') }}, {{ ref('customer_tags_behavior') }}
 -- depends_on: {{ ref('customer_tags_value') }}, {{ ref('customer_tags_preference') }}
 -- depends_on: {{ ref('customer_tags_lifecycle') }}, {{ ref('customer_tags_service') }}

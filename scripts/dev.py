@@ -28,6 +28,11 @@ STAMP = VENV / ".requirements.sha256"
 DEMO_DIR = ROOT / "data" / "demo"
 DEMO_CUSTOMERS = 10_000
 DEMO_DIRTY_RATE = 0.02
+# Debian packages of the dashboard's browser test, with a file each one installs.
+BROWSER_PACKAGES = {
+    "chromium": Path("/usr/bin/chromium"),
+    "fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+}
 
 
 def say(message: str) -> None:
@@ -94,12 +99,41 @@ def build(args: argparse.Namespace) -> int:
     db = os.environ.get("WAREHOUSE_DB", "warehouse.duckdb")
     if code == 0:
         say(f"warehouse built: {db} (marts in schema `marts`)")
+        # Readers (BI, notebooks) get a Parquet copy, never the warehouse: docs/bi.md.
+        run_results = ROOT / os.environ.get("DBT_TARGET_PATH", "target")
+        run_results /= "run_results.json"
+        publish = [BIN / "python", ROOT / "scripts" / "publish.py", "--warehouse", db]
+        if run_results.exists():
+            publish += ["--run-results", run_results]
+        code = run(publish)
     return code
+
+
+def ensure_chromium() -> None:
+    """Install Debian's Chromium and a CJK font for the dashboard's browser test
+    (tests/test_dashboard.py) when missing: apt-get, only as root."""
+    missing = [
+        package for package, path in BROWSER_PACKAGES.items() if not path.exists()
+    ]
+    if not missing:
+        return
+    if os.name == "nt" or not Path("/usr/bin/apt-get").exists() or os.geteuid() != 0:
+        say(
+            f"not installing {', '.join(missing)} (needs root and apt-get):"
+            " the browser test needs /usr/bin/chromium"
+        )
+        return
+    say(f"installing {', '.join(missing)} for the dashboard browser test (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    if run(["apt-get", "update", "-q"], env=env) != 0 or run(install, env=env) != 0:
+        say("apt-get failed: the browser test will fail; see the messages above")
 
 
 def test(_: argparse.Namespace) -> int:
     """Run every check; report all failures, not just the first."""
     ensure_venv()
+    ensure_chromium()
     checks: dict[str, list[str | Path]] = {
         "ruff lint": [BIN / "ruff", "check", "."],
         "ruff format": [BIN / "ruff", "format", "--check", "."],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from dbt_helpers import FIXTURES, SMALL_DATA_VARS, DbtRun, run_dbt
+from published_reader import Rebuild, rebuild_while_reading
 
 from tag_warehouse.generate import generate, write
 
@@ -41,3 +42,18 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, demo_raw_dir: Path) -> 
     run = run_dbt(["build"], tmp_path_factory.mktemp("demo"), demo_raw_dir)
     assert run.success, run.log
     return run
+
+
+@pytest.fixture(scope="session")
+def rebuild_under_readers(
+    tmp_path_factory: pytest.TempPathFactory, demo_build: DbtRun, demo_raw_dir: Path
+) -> Rebuild:
+    """A copy of demo_build, published, then rebuilt a month later (models and
+    snapshots: the tag history gets changes) and republished while a reader process
+    queries the published marts (tests/published_reader.py)."""
+    workdir = tmp_path_factory.mktemp("rebuild")
+    outcome = rebuild_while_reading(
+        demo_build.db_path, demo_raw_dir, workdir, as_of="2026-07-31"
+    )
+    assert outcome.success, outcome.log
+    return outcome

@@ -1,0 +1,710 @@
+"""A self-contained static HTML dashboard of the published tag marts.
+
+Reads one published version (Parquet, see tag_warehouse.publish) with DuckDB and
+renders inline SVG generated here: no JavaScript, no external file, no network. Each
+chart is an <svg data-chart="..."> whose data attributes carry the numbers it shows,
+so a test (or a curious reader) can check them against the marts.
+
+Charts: customers per tag value for every tag of the registry (grouped by
+dimension), the revenue Pareto curve, an R x F heatmap coloured by mean M, the
+lifecycle funnel and, when the published set has `customer_tag_changes`, the
+customer-level migration matrix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tag_warehouse.publish import read_build_info
+
+LANGUAGES = ("zh", "en")
+PARETO_POINTS = 200
+CHANGES_TABLE = "customer_tag_changes"
+LEVEL_TAG = "customer_level"
+NEW_KEY = "__new__"
+
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Customer tags dashboard",
+        "as_of": "As of",
+        "version": "Published version",
+        "customers": "Customers",
+        "revenue": "Revenue (365-day window)",
+        "overview": "Overview",
+        "pareto": "Revenue Pareto curve",
+        "pareto_note": "Share of window revenue (y) brought by the top share of "
+        "customers (x), customers sorted by revenue.",
+        "pareto_x": "share of customers",
+        "pareto_y": "share of revenue",
+        "top20": "Top 20% of customers bring {share} of revenue",
+        "no_revenue": "No revenue in the window.",
+        "heatmap": "Recency x frequency, coloured by mean M",
+        "heatmap_note": "Cell: customers and their mean window amount (M).",
+        "funnel": "Lifecycle funnel",
+        "migration": "Customer level migration",
+        "migration_note": "Recorded customer_level changes from {start} to {end} "
+        "(rows: old level, columns: new level).",
+        "migration_missing": "No tag history published (table customer_tag_changes "
+        "is absent): run the snapshots to record changes.",
+        "migration_empty": "The tag history records no customer_level change yet.",
+        "new": "(new)",
+        "tags": "Customers per tag value",
+        "mean_m": "mean M",
+        "generated": "Generated",
+    },
+    "zh": {
+        "title": "客户标签看板",
+        "as_of": "数据日期",
+        "version": "发布版本",
+        "customers": "客户数",
+        "revenue": "销售额（近365天）",
+        "overview": "概览",
+        "pareto": "销售额帕累托曲线",
+        "pareto_note": "按销售额从高到低排序：前 x 比例的客户贡献的销售额占比 y。",
+        "pareto_x": "客户占比",
+        "pareto_y": "销售额占比",
+        "top20": "前 20% 的客户贡献了 {share} 的销售额",
+        "no_revenue": "窗口内没有销售额。",
+        "heatmap": "最近购买 × 购买频次（颜色：平均消费金额 M）",
+        "heatmap_note": "单元格：客户数与平均窗口消费金额（M）。",
+        "funnel": "生命周期漏斗",
+        "migration": "客户等级迁移",
+        "migration_note": "{start} 至 {end} 记录的客户等级变化"
+        "（行：原等级，列：新等级）。",
+        "migration_missing": "未发布标签历史（缺少 customer_tag_changes 表）："
+        "运行快照以记录变化。",
+        "migration_empty": "标签历史中尚无客户等级变化。",
+        "new": "（新增）",
+        "tags": "各标签值的客户数",
+        "mean_m": "平均 M",
+        "generated": "生成时间",
+    },
+}
+DIMENSIONS: dict[str, dict[str, str]] = {
+    "basic": {"en": "Basic attributes", "zh": "基础属性"},
+    "behavior": {"en": "Behaviour", "zh": "行为"},
+    "value": {"en": "Value", "zh": "价值"},
+    "preference": {"en": "Preference", "zh": "偏好"},
+    "lifecycle": {"en": "Lifecycle", "zh": "生命周期"},
+    "service": {"en": "Service", "zh": "服务"},
+}
+COLOURS = {
+    "basic": "#4e79a7",
+    "behavior": "#f28e2b",
+    "value": "#e15759",
+    "preference": "#76b7b2",
+    "lifecycle": "#59a14f",
+    "service": "#b07aa1",
+}
+
+
+@dataclass(frozen=True)
+class TagCounts:
+    """Customers per value of one tag, values in registry order (then by count)."""
+
+    tag: str
+    dimension: str
+    title: str
+    counts: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.counts)
+
+
+@dataclass(frozen=True)
+class Pareto:
+    """Cumulative share of revenue over customers sorted by revenue, descending."""
+
+    customers: int
+    total_revenue: Decimal
+    top20_share: float
+    points: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Customers and mean window amount per (recency, purchase_frequency) cell."""
+
+    rows: list[str]
+    columns: list[str]
+    cells: dict[tuple[str, str], tuple[int, float]]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Counts of customer_level changes (old -> new) in the tag history."""
+
+    levels: list[str]
+    cells: dict[tuple[str, str], int]
+    start: str
+    end: str
+
+
+@dataclass
+class Dashboard:
+    """Everything the page shows, computed from one published version."""
+
+    lang: str
+    version: str
+    as_of_date: str
+    labels: dict[tuple[str, str], str]
+    tags: list[TagCounts]
+    pareto: Pareto
+    heatmap: Heatmap
+    funnel: list[tuple[str, int]]
+    migration: Migration | None
+    migration_note: str = ""
+    tables: list[str] = field(default_factory=list)
+
+    def label(self, tag: str, value: str) -> str:
+        if value == NEW_KEY:
+            return UI[self.lang]["new"]
+        return self.labels.get((tag, value), value)
+
+
+# ---- data ---------------------------------------------------------------------
+
+
+def open_version(version_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
+    """An in-memory DuckDB with one view per Parquet file of the version folder."""
+    con = duckdb.connect()
+    tables = sorted(path.stem for path in version_dir.glob("*.parquet"))
+    for name in tables:
+        path = str((version_dir / f"{name}.parquet").resolve()).replace("'", "''")
+        con.execute(f"create view \"{name}\" as select * from read_parquet('{path}')")
+    return con, tables
+
+
+def _registry(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    cursor = con.execute("select * from tag_registry")
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def load_labels(
+    con: duckdb.DuckDBPyConnection, lang: str
+) -> dict[tuple[str, str], str]:
+    """(tag, value) -> label in lang, from the published tag_value_labels seed."""
+    rows = con.execute(f"select tag, value, label_{lang} from tag_value_labels")
+    return {(tag, str(value)): label for tag, value, label in rows.fetchall()}
+
+
+def tag_counts(
+    con: duckdb.DuckDBPyConnection, registry: list[dict[str, Any]], lang: str
+) -> list[TagCounts]:
+    """Customers per value for every tag of the registry, from its mart; every
+    allowed value is listed (0 when no customer has it), then open values by count."""
+    result = []
+    for entry in registry:
+        tag, mart = entry["tag"], entry["mart"]
+        found = dict(
+            con.execute(
+                f'select cast("{tag}" as varchar) as value, count(*) from "{mart}"'
+                " group by all"
+            ).fetchall()
+        )
+        allowed = entry["allowed_values"].split("|")
+        order = {value: index for index, value in enumerate(allowed)}
+        counts = sorted(
+            ((str(value), int(found.get(value, 0))) for value in {*allowed, *found}),
+            key=lambda pair: (order.get(pair[0], len(order)), -pair[1], pair[0]),
+        )
+        result.append(
+            TagCounts(tag, entry["dimension"], entry[f"description_{lang}"], counts)
+        )
+    return result
+
+
+def pareto(con: duckdb.DuckDBPyConnection) -> Pareto:
+    """The revenue Pareto curve from customer_tags_value.window_amount."""
+    customers, total = con.execute(
+        "select count(*), coalesce(sum(window_amount), 0) from customer_tags_value"
+    ).fetchone()
+    amounts = [
+        float(row[0])
+        for row in con.execute(
+            "select coalesce(window_amount, 0) from customer_tags_value order by 1 desc"
+        ).fetchall()
+    ]
+    total_float = float(total)
+    if not customers or total_float <= 0:
+        return Pareto(int(customers), Decimal(total), 0.0, [])
+    cumulative = [0.0]
+    for amount in amounts:
+        cumulative.append(cumulative[-1] + amount)
+    steps = sorted(
+        {round(i * customers / PARETO_POINTS) for i in range(PARETO_POINTS + 1)}
+    )
+    points = [(k / customers, cumulative[k] / total_float) for k in steps]
+    top = math.ceil(0.2 * customers)
+    return Pareto(int(customers), Decimal(total), cumulative[top] / total_float, points)
+
+
+def rf_heatmap(
+    con: duckdb.DuckDBPyConnection, registry: list[dict[str, Any]]
+) -> Heatmap:
+    """Customers and mean M per recency x purchase_frequency cell."""
+    allowed = {entry["tag"]: entry["allowed_values"].split("|") for entry in registry}
+    rows = con.execute(
+        "select behavior.recency, behavior.purchase_frequency, count(*),"
+        " avg(coalesce(value.window_amount, 0))"
+        " from customer_tags_behavior as behavior"
+        " inner join customer_tags_value as value"
+        " on behavior.customer_id = value.customer_id"
+        " group by all"
+    ).fetchall()
+    cells = {(r, f): (int(count), float(mean)) for r, f, count, mean in rows}
+    return Heatmap(allowed["recency"], allowed["purchase_frequency"], cells)
+
+
+def lifecycle_funnel(
+    con: duckdb.DuckDBPyConnection, registry: list[dict[str, Any]]
+) -> list[tuple[str, int]]:
+    """Customers per lifecycle stage, in the registry's order of stages."""
+    stages = next(e for e in registry if e["tag"] == "lifecycle_stage")[
+        "allowed_values"
+    ]
+    counts = dict(
+        con.execute(
+            "select lifecycle_stage, count(*) from customer_tags_lifecycle group by 1"
+        ).fetchall()
+    )
+    return [(stage, int(counts.get(stage, 0))) for stage in stages.split("|")]
+
+
+def _pick(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
+    return next((name for name in candidates if name in columns), None)
+
+
+def level_migration(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], levels: list[str]
+) -> tuple[Migration | None, str]:
+    """The customer_level migration matrix from customer_tag_changes, or why not."""
+    if CHANGES_TABLE not in tables:
+        return None, "migration_missing"
+    columns = [row[0] for row in con.execute(f"describe {CHANGES_TABLE}").fetchall()]
+    old = _pick(columns, ("old_value", "previous_value", "value_before", "from_value"))
+    new = _pick(columns, ("new_value", "value_after", "to_value", "value"))
+    when = _pick(columns, ("changed_as_of", "changed_as_of_date", "as_of_date"))
+    if "tag" not in columns or old is None or new is None:
+        return None, "migration_missing"
+    rows = con.execute(
+        f'select coalesce("{old}", ?), "{new}", count(*) from {CHANGES_TABLE}'
+        f' where tag = ? and "{new}" is not null group by all',
+        [NEW_KEY, LEVEL_TAG],
+    ).fetchall()
+    if not rows:
+        return None, "migration_empty"
+    start = end = ""
+    if when is not None:
+        # From the build that recorded the old values (when known) to the last one.
+        since = _pick(columns, ("previous_as_of", "previous_as_of_date")) or when
+        first, last = con.execute(
+            f'select min("{since}"), max("{when}") from {CHANGES_TABLE} where tag = ?',
+            [LEVEL_TAG],
+        ).fetchone()
+        start, end = str(first), str(last)
+    cells = {(str(a), str(b)): int(count) for a, b, count in rows}
+    seen = {key for pair in cells for key in pair}
+    ordered = ([NEW_KEY] if NEW_KEY in seen else []) + levels
+    ordered += sorted(seen - set(ordered))
+    return Migration(ordered, cells, start, end), "migration_note"
+
+
+def build_dashboard(version_dir: Path, lang: str) -> Dashboard:
+    """Compute every chart of the dashboard from one published version folder."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, got {lang!r}")
+    info = read_build_info(version_dir)
+    con, tables = open_version(version_dir)
+    try:
+        registry = _registry(con)
+        levels = next(e for e in registry if e["tag"] == LEVEL_TAG)["allowed_values"]
+        migration, note = level_migration(con, tables, levels.split("|"))
+        return Dashboard(
+            lang=lang,
+            version=info["version"],
+            as_of_date=str(info.get("as_of_date") or ", ".join(info["as_of_dates"])),
+            labels=load_labels(con, lang),
+            tags=tag_counts(con, registry, lang),
+            pareto=pareto(con),
+            heatmap=rf_heatmap(con, registry),
+            funnel=lifecycle_funnel(con, registry),
+            migration=migration,
+            migration_note=note,
+            tables=tables,
+        )
+    finally:
+        con.close()
+
+
+# ---- SVG ----------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _short(text: str, limit: int) -> str:
+    width = 0
+    for index, char in enumerate(text):
+        width += 2 if ord(char) > 0x2E7F else 1
+        if width > limit:
+            return text[:index] + "…"
+    return text
+
+
+def _mix(low: str, high: str, share: float) -> str:
+    """The colour share of the way from low to high (#rrggbb)."""
+    share = min(max(share, 0.0), 1.0)
+    channels = [
+        round(int(low[i : i + 2], 16) * (1 - share) + int(high[i : i + 2], 16) * share)
+        for i in (1, 3, 5)
+    ]
+    return "#" + "".join(f"{channel:02x}" for channel in channels)
+
+
+def _money(value: float | Decimal) -> str:
+    return f"{float(value):,.0f}"
+
+
+def bar_chart_svg(board: Dashboard, tag: TagCounts) -> str:
+    """Horizontal bars: one per value of the tag, labelled, with the count."""
+    row, label_width, bar_width, top = 22, 150, 230, 6
+    height = top + row * max(len(tag.counts), 1) + 6
+    largest = max((count for _, count in tag.counts), default=0) or 1
+    colour = COLOURS.get(tag.dimension, "#4e79a7")
+    parts = [
+        f'<svg class="chart bars" data-chart="tag-counts" data-tag="{_e(tag.tag)}"'
+        f' data-dimension="{_e(tag.dimension)}" data-total="{tag.total}"'
+        f' viewBox="0 0 460 {height}" width="460" height="{height}" role="img"'
+        f' aria-label="{_e(tag.title)}">'
+    ]
+    for index, (value, count) in enumerate(tag.counts):
+        y = top + index * row
+        label = board.label(tag.tag, value)
+        width = max(bar_width * count / largest, 1 if count else 0)
+        parts.append(
+            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end"'
+            f' class="label">{_e(_short(label, 20))}<title>{_e(label)}</title></text>'
+            f'<rect class="bar" x="{label_width}" y="{y + 3}" width="{width:.1f}"'
+            f' height="{row - 6}" fill="{colour}" data-value="{_e(value)}"'
+            f' data-count="{count}"><title>{_e(label)}: {count:,}</title></rect>'
+            f'<text x="{label_width + width + 5:.1f}" y="{y + 15}"'
+            f' class="count">{count:,}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def pareto_svg(board: Dashboard) -> str:
+    """The Pareto curve with the diagonal of equal shares and the top-20% marker."""
+    text = UI[board.lang]
+    data = board.pareto
+    left, top, size = 60, 16, 320
+    width, height = left + size + 24, top + size + 48
+    attributes = (
+        f'data-chart="pareto" data-customers="{data.customers}"'
+        f' data-total="{data.total_revenue}" data-top20-share="{data.top20_share:.6f}"'
+        f' data-points="{len(data.points)}"'
+    )
+    parts = [
+        f'<svg class="chart" {attributes} viewBox="0 0 {width} {height}"'
+        f' width="{width}" height="{height}" role="img"'
+        f' aria-label="{_e(text["pareto"])}">',
+        f'<rect x="{left}" y="{top}" width="{size}" height="{size}" class="frame"/>',
+    ]
+    for tick in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
+        x, y = left + tick * size, top + size - tick * size
+        parts.append(
+            f'<line x1="{x}" y1="{top}" x2="{x}" y2="{top + size}" class="grid"/>'
+            f'<line x1="{left}" y1="{y}" x2="{left + size}" y2="{y}" class="grid"/>'
+            f'<text x="{x}" y="{top + size + 16}" text-anchor="middle"'
+            f' class="tick">{tick:.0%}</text>'
+            f'<text x="{left - 6}" y="{y + 4}" text-anchor="end"'
+            f' class="tick">{tick:.0%}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{top + size}" x2="{left + size}" y2="{top}"'
+        ' class="diagonal"/>'
+    )
+    if data.points:
+        path = " ".join(
+            f"{left + x * size:.1f},{top + size - y * size:.1f}" for x, y in data.points
+        )
+        marker_x, marker_y = left + 0.2 * size, top + size - data.top20_share * size
+        parts.append(
+            f'<polyline class="curve" points="{path}" fill="none"/>'
+            f'<circle cx="{marker_x:.1f}" cy="{marker_y:.1f}" r="4" class="marker">'
+            f"<title>{_e(text['top20'].format(share=f'{data.top20_share:.1%}'))}"
+            "</title></circle>"
+        )
+    parts.append(
+        f'<text x="{left + size / 2}" y="{height - 8}" text-anchor="middle"'
+        f' class="axis">{_e(text["pareto_x"])}</text>'
+        f'<text x="14" y="{top + size / 2}" text-anchor="middle" class="axis"'
+        f' transform="rotate(-90 14 {top + size / 2})">{_e(text["pareto_y"])}</text>'
+        "</svg>"
+    )
+    return "".join(parts)
+
+
+def heatmap_svg(board: Dashboard) -> str:
+    """Recency (rows) x purchase frequency (columns), colour = mean window amount."""
+    text = UI[board.lang]
+    data = board.heatmap
+    left, top, cell_w, cell_h = 130, 30, 120, 52
+    width = left + cell_w * len(data.columns) + 10
+    height = top + cell_h * len(data.rows) + 10
+    means = [mean for count, mean in data.cells.values() if count]
+    highest = max(means, default=0.0) or 1.0
+    total = sum(count for count, _ in data.cells.values())
+    parts = [
+        f'<svg class="chart" data-chart="rf-heatmap" data-total="{total}"'
+        f' data-max-mean-m="{highest:.2f}" viewBox="0 0 {width} {height}"'
+        f' width="{width}" height="{height}" role="img"'
+        f' aria-label="{_e(text["heatmap"])}">'
+    ]
+    for column, frequency in enumerate(data.columns):
+        label = board.label("purchase_frequency", frequency)
+        parts.append(
+            f'<text x="{left + column * cell_w + cell_w / 2}" y="{top - 10}"'
+            f' text-anchor="middle" class="label">{_e(label)}</text>'
+        )
+    for row, recency in enumerate(data.rows):
+        y = top + row * cell_h
+        label = board.label("recency", recency)
+        parts.append(
+            f'<text x="{left - 8}" y="{y + cell_h / 2 + 4}" text-anchor="end"'
+            f' class="label">{_e(_short(label, 16))}</text>'
+        )
+        for column, frequency in enumerate(data.columns):
+            count, mean = data.cells.get((recency, frequency), (0, 0.0))
+            x = left + column * cell_w
+            fill = _mix("#eef4fb", "#08306b", mean / highest) if count else "#f4f4f4"
+            ink = "#ffffff" if count and mean / highest > 0.5 else "#222222"
+            parts.append(
+                f'<rect class="cell" x="{x + 1}" y="{y + 1}" width="{cell_w - 2}"'
+                f' height="{cell_h - 2}" fill="{fill}" data-recency="{_e(recency)}"'
+                f' data-frequency="{_e(frequency)}" data-count="{count}"'
+                f' data-mean-m="{mean:.2f}"><title>{_e(label)} ×'
+                f" {_e(board.label('purchase_frequency', frequency))}: {count:,},"
+                f" {_e(text['mean_m'])} {_money(mean)}</title></rect>"
+            )
+            if count:
+                parts.append(
+                    f'<text x="{x + cell_w / 2}" y="{y + 21}" text-anchor="middle"'
+                    f' fill="{ink}" class="cell-count">{count:,}</text>'
+                    f'<text x="{x + cell_w / 2}" y="{y + 38}" text-anchor="middle"'
+                    f' fill="{ink}" class="cell-mean">M {_money(mean)}</text>'
+                )
+            else:
+                parts.append(
+                    f'<text x="{x + cell_w / 2}" y="{y + 30}" text-anchor="middle"'
+                    ' class="cell-mean">–</text>'
+                )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def funnel_svg(board: Dashboard) -> str:
+    """Centred bars, one per lifecycle stage, width proportional to customers."""
+    text = UI[board.lang]
+    stages = board.funnel
+    total = sum(count for _, count in stages)
+    largest = max((count for _, count in stages), default=0) or 1
+    row, width, label_width = 44, 560, 130
+    span = width - label_width - 20
+    height = row * len(stages) + 8
+    parts = [
+        f'<svg class="chart" data-chart="lifecycle-funnel" data-total="{total}"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' role="img" aria-label="{_e(text["funnel"])}">'
+    ]
+    for index, (stage, count) in enumerate(stages):
+        y = 4 + index * row
+        bar = max(span * count / largest, 2 if count else 0)
+        x = label_width + (span - bar) / 2
+        label = board.label("lifecycle_stage", stage)
+        share = count / total if total else 0
+        colour = _mix("#a1d99b", "#238b45", 1 - index / max(len(stages) - 1, 1))
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + row / 2 + 2}" text-anchor="end"'
+            f' class="label">{_e(label)}</text>'
+            f'<rect class="stage" x="{x:.1f}" y="{y + 3}" width="{bar:.1f}"'
+            f' height="{row - 8}" rx="3" fill="{colour}" data-stage="{_e(stage)}"'
+            f' data-count="{count}"><title>{_e(label)}: {count:,}</title></rect>'
+            f'<text x="{label_width + span / 2}" y="{y + row / 2 + 2}"'
+            f' text-anchor="middle" class="stage-text">{count:,} ({share:.1%})</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def migration_svg(board: Dashboard) -> str:
+    """The old level x new level matrix of recorded customer_level changes."""
+    data = board.migration
+    if data is None:
+        return ""
+    text = UI[board.lang]
+    left, top, cell = 120, 40, 76
+    width = left + cell * len(data.levels) + 10
+    height = top + cell * len(data.levels) + 10
+    largest = max(data.cells.values(), default=0) or 1
+    total = sum(data.cells.values())
+    parts = [
+        f'<svg class="chart" data-chart="level-migration" data-total="{total}"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' role="img" aria-label="{_e(text["migration"])}">'
+    ]
+    for index, level in enumerate(data.levels):
+        label = _e(_short(board.label(LEVEL_TAG, level), 12))
+        parts.append(
+            f'<text x="{left + index * cell + cell / 2}" y="{top - 10}"'
+            f' text-anchor="middle" class="label">{label}</text>'
+            f'<text x="{left - 8}" y="{top + index * cell + cell / 2 + 4}"'
+            f' text-anchor="end" class="label">{label}</text>'
+        )
+    for row, old in enumerate(data.levels):
+        for column, new in enumerate(data.levels):
+            count = data.cells.get((old, new), 0)
+            x, y = left + column * cell, top + row * cell
+            fill = _mix("#fdf0e6", "#a63603", count / largest) if count else "#f4f4f4"
+            parts.append(
+                f'<rect class="cell" x="{x + 1}" y="{y + 1}" width="{cell - 2}"'
+                f' height="{cell - 2}" fill="{fill}" data-from="{_e(old)}"'
+                f' data-to="{_e(new)}" data-count="{count}"/>'
+                f'<text x="{x + cell / 2}" y="{y + cell / 2 + 5}" text-anchor="middle"'
+                f' fill="{"#ffffff" if count / largest > 0.5 else "#222222"}"'
+                f' class="cell-count">{count:,}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# ---- page ---------------------------------------------------------------------
+
+STYLE = """
+body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","PingFang SC",
+"Microsoft YaHei","Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;
+background:#f6f7f9;color:#222}
+header{background:#1f2d3d;color:#fff;padding:18px 28px}
+header h1{margin:0 0 6px;font-size:22px}
+header .meta{font-size:13px;opacity:.85}
+main{padding:16px 28px 40px}
+section{background:#fff;border:1px solid #e2e5ea;border-radius:6px;
+margin:0 0 18px;padding:14px 18px}
+section h2{font-size:17px;margin:0 0 4px}
+section h3{font-size:14px;margin:10px 0 4px;color:#444}
+.note{font-size:12px;color:#666;margin:2px 0 8px}
+.kpis{display:flex;gap:18px;flex-wrap:wrap}
+.kpi{background:#fff;border:1px solid #e2e5ea;border-radius:6px;padding:10px 16px}
+.kpi b{display:block;font-size:22px}
+.kpi span{font-size:12px;color:#666}
+.row{display:flex;gap:18px;flex-wrap:wrap;align-items:flex-start}
+.grid{stroke:#eee}
+.frame{fill:none;stroke:#bbb}
+.diagonal{stroke:#aaa;stroke-dasharray:4 4}
+.curve{stroke:#e15759;stroke-width:2.5}
+.marker{fill:#e15759}
+.tags{display:grid;grid-template-columns:repeat(auto-fill,minmax(470px,1fr));
+gap:4px 18px}
+svg text{font-size:12px}
+svg .tick{font-size:11px;fill:#666}
+svg .axis{font-size:12px;fill:#444}
+svg .count{fill:#333}
+svg .cell-count{font-size:14px;font-weight:600}
+svg .cell-mean{font-size:11px}
+svg .stage-text{font-size:13px;font-weight:600;fill:#10351a}
+"""
+
+
+def render_html(board: Dashboard) -> str:
+    """The whole page: header, KPIs, the four analysis charts, then every tag."""
+    text = UI[board.lang]
+    pareto_note = (
+        text["top20"].format(share=f"{board.pareto.top20_share:.1%}")
+        if board.pareto.points
+        else text["no_revenue"]
+    )
+    if board.migration is not None:
+        note = text["migration_note"].format(
+            start=board.migration.start, end=board.migration.end
+        )
+        migration_body = f'<p class="note">{_e(note)}</p>{migration_svg(board)}'
+
+    else:
+        migration_body = (
+            f'<p class="note" data-chart-skipped="level-migration"'
+            f' data-reason="{_e(board.migration_note)}">'
+            f"{_e(text[board.migration_note])}</p>"
+        )
+    dimensions: dict[str, list[TagCounts]] = {}
+    for tag in board.tags:
+        dimensions.setdefault(tag.dimension, []).append(tag)
+    tag_sections = []
+    for dimension, tags in dimensions.items():
+        title = DIMENSIONS.get(dimension, {}).get(board.lang, dimension)
+        charts = "".join(
+            f"<div><h3>{_e(tag.title)} <code>{_e(tag.tag)}</code></h3>"
+            f"{bar_chart_svg(board, tag)}</div>"
+            for tag in tags
+        )
+        tag_sections.append(
+            f'<section data-dimension="{_e(dimension)}"><h2>{_e(title)}</h2>'
+            f'<div class="tags">{charts}</div></section>'
+        )
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="{"zh-CN" if board.lang == "zh" else "en"}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(text["title"])} {_e(board.as_of_date)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header><h1>{_e(text["title"])}</h1>
+<div class="meta">{_e(text["as_of"])}: <b>{_e(board.as_of_date)}</b> ·
+{_e(text["version"])}: <code>{_e(board.version)}</code> ·
+{_e(text["generated"])}: {_e(generated)}</div></header>
+<main>
+<section><h2>{_e(text["overview"])}</h2><div class="kpis">
+<div class="kpi" data-kpi="customers"><b>{board.pareto.customers:,}</b>
+<span>{_e(text["customers"])}</span></div>
+<div class="kpi" data-kpi="revenue"><b>{_money(board.pareto.total_revenue)}</b>
+<span>{_e(text["revenue"])}</span></div></div></section>
+<div class="row">
+<section><h2>{_e(text["pareto"])}</h2><p class="note">{_e(text["pareto_note"])}</p>
+<p class="note"><b>{_e(pareto_note)}</b></p>{pareto_svg(board)}</section>
+<section><h2>{_e(text["heatmap"])}</h2><p class="note">{_e(text["heatmap_note"])}</p>
+{heatmap_svg(board)}</section>
+</div>
+<div class="row">
+<section><h2>{_e(text["funnel"])}</h2>{funnel_svg(board)}</section>
+<section><h2>{_e(text["migration"])}</h2>{migration_body}</section>
+</div>
+<h2>{_e(text["tags"])}</h2>
+{"".join(tag_sections)}
+</main>
+</body>
+</html>
+"""
+
+
+def write_report(version_dir: Path, out: Path, lang: str) -> Dashboard:
+    """Render the dashboard of a published version folder to the HTML file out."""
+    board = build_dashboard(version_dir, lang)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_html(board), encoding="utf-8")
+    return board

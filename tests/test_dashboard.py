@@ -1,0 +1,298 @@
+"""The static dashboard: its numbers equal the marts, it renders in headless Chromium
+with no console error and every chart filled, and it shows the level migration when
+the tag history is published."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dbt_helpers import DbtRun
+from published_reader import Rebuild
+
+from tag_warehouse.publish import current_version_dir, publish
+from tag_warehouse.report import write_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ANALYSIS_CHARTS = {"pareto", "rf-heatmap", "lifecycle-funnel"}
+
+
+@pytest.fixture(scope="module")
+def version_dir(demo_build: DbtRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("published")
+    publish(demo_build.db_path, out)
+    return current_version_dir(out)
+
+
+class _SvgAttributes(HTMLParser):
+    """Collects the attributes of every element carrying data-* attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {key: value or "" for key, value in attrs}
+        if any(key.startswith("data-") for key in values):
+            self.elements.append((tag, values))
+
+
+def parse(html_text: str) -> list[tuple[str, dict[str, str]]]:
+    parser = _SvgAttributes()
+    parser.feed(html_text)
+    return parser.elements
+
+
+def expected_numbers(db: DbtRun) -> dict[str, Any]:
+    """What the dashboard must show, queried from the warehouse itself."""
+    migration = {}
+    if db.scalar(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'marts' and table_name = 'customer_tag_changes'"
+    ):
+        migration = {
+            (old, new): count
+            for old, new, count in db.query(
+                "select old_value, new_value, count(*) from marts.customer_tag_changes"
+                " where tag = 'customer_level' group by all"
+            )
+        }
+    registry = db.query("select tag, mart from reference.tag_registry")
+    tag_counts = {
+        tag: {
+            str(value): count
+            for value, count in db.query(
+                f"select cast({tag} as varchar), count(*) from marts.{mart} group by 1"
+            )
+        }
+        for tag, mart in registry
+    }
+    heatmap = {
+        (recency, frequency): (count, round(mean, 2))
+        for recency, frequency, count, mean in db.query(
+            "select recency, purchase_frequency, count(*), avg(window_amount)"
+            " from marts.customer_tags_behavior"
+            " inner join marts.customer_tags_value using (customer_id) group by all"
+        )
+    }
+    amounts = [
+        amount
+        for (amount,) in db.query(
+            "select window_amount from marts.customer_tags_value order by 1 desc"
+        )
+    ]
+    total = sum(amounts, Decimal(0))
+    top = -(-len(amounts) // 5)  # ceil(20 %)
+    return {
+        "tags": tag_counts,
+        "heatmap": heatmap,
+        "customers": len(amounts),
+        "revenue": total,
+        "top20": float(sum(amounts[:top], Decimal(0)) / total),
+        "migration": migration,
+        "lifecycle": dict(
+            db.query(
+                "select lifecycle_stage, count(*) from marts.customer_tags_lifecycle"
+                " group by 1"
+            )
+        ),
+    }
+
+
+def check_numbers(elements: list[tuple[str, dict[str, str]]], expected: dict) -> None:
+    """Every number carried by the charts equals the warehouse's."""
+    charts = [attrs for tag, attrs in elements if tag == "svg"]
+    names = {attrs["data-chart"] for attrs in charts}
+    assert ANALYSIS_CHARTS <= names
+    shown_tags = {
+        attrs["data-tag"] for attrs in charts if attrs["data-chart"] == "tag-counts"
+    }
+    assert shown_tags == set(expected["tags"])
+    bars: dict[str, dict[str, int]] = {}
+    current_tag = ""
+    cells, stages, migration = {}, {}, {}
+    for tag, attrs in elements:
+        if tag == "svg" and attrs.get("data-chart") == "tag-counts":
+            current_tag = attrs["data-tag"]
+            assert int(attrs["data-total"]) == expected["customers"]
+        elif tag == "svg":
+            current_tag = ""
+        if tag == "svg" and attrs.get("data-chart") == "pareto":
+            assert int(attrs["data-customers"]) == expected["customers"]
+            assert Decimal(attrs["data-total"]) == expected["revenue"]
+            assert float(attrs["data-top20-share"]) == pytest.approx(
+                expected["top20"], abs=1e-6
+            )
+        if tag == "rect" and current_tag and "data-count" in attrs:
+            bars.setdefault(current_tag, {})[attrs["data-value"]] = int(
+                attrs["data-count"]
+            )
+        if tag == "rect" and "data-recency" in attrs and int(attrs["data-count"]):
+            key = (attrs["data-recency"], attrs["data-frequency"])
+            cells[key] = (int(attrs["data-count"]), float(attrs["data-mean-m"]))
+        if tag == "rect" and "data-stage" in attrs:
+            stages[attrs["data-stage"]] = int(attrs["data-count"])
+        if tag == "rect" and "data-from" in attrs and int(attrs["data-count"]):
+            key = (attrs["data-from"], attrs["data-to"])
+            migration[key] = int(attrs["data-count"])
+    shown = {
+        tag: {value: count for value, count in counts.items() if count}
+        for tag, counts in bars.items()
+    }
+    assert shown == expected["tags"]
+    assert cells.keys() == expected["heatmap"].keys()
+    for key, (count, mean) in expected["heatmap"].items():
+        assert cells[key][0] == count
+        assert cells[key][1] == pytest.approx(float(mean), abs=0.01)
+    assert {stage: count for stage, count in stages.items() if count} == expected[
+        "lifecycle"
+    ]
+    assert migration == expected["migration"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_dashboard_numbers_equal_the_marts(
+    demo_build: DbtRun, version_dir: Path, tmp_path: Path, lang: str
+) -> None:
+    out = tmp_path / f"dashboard_{lang}.html"
+    write_report(version_dir, out, lang)
+    page = out.read_text(encoding="utf-8")
+    check_numbers(parse(page), expected_numbers(demo_build))
+    # Self-contained: nothing is loaded from anywhere, no script at all.
+    for forbidden in ("<script", "http://", "https://", "src=", "<link"):
+        assert forbidden not in page
+    assert ("客户等级" in page) == (lang == "zh")
+    assert ("Customer level" in page) == (lang == "en")
+
+
+def test_level_migration_from_the_tag_history(
+    version_dir: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "version"
+    shutil.copytree(version_dir, history)
+    out = tmp_path / "dashboard.html"
+    (history / "customer_tag_changes.parquet").unlink(missing_ok=True)
+    write_report(history, out, "en")
+    skipped = [
+        attrs for _, attrs in parse(out.read_text()) if "data-chart-skipped" in attrs
+    ]
+    assert skipped == [
+        {
+            "class": "note",
+            "data-chart-skipped": "level-migration",
+            "data-reason": "migration_missing",
+        }
+    ]
+    changes = [
+        ("c1", "value", "customer_level", "vip", "important", "2026-07-31"),
+        ("c2", "value", "customer_level", "vip", "important", "2026-08-31"),
+        ("c3", "value", "customer_level", "potential", "vip", "2026-08-31"),
+        ("c3", "lifecycle", "lifecycle_stage", "new", "active", "2026-08-31"),
+    ]
+    with duckdb.connect() as con:
+        con.execute(
+            "create table changes (customer_id varchar, dimension varchar, tag varchar,"
+            " old_value varchar, new_value varchar, changed_as_of date)"
+        )
+        con.executemany("insert into changes values (?, ?, ?, ?, ?, ?)", changes)
+        con.execute(
+            f"copy changes to '{history / 'customer_tag_changes.parquet'}'"
+            " (format parquet)"
+        )
+    write_report(history, out, "en")
+    elements = parse(out.read_text())
+    matrix = {
+        (attrs["data-from"], attrs["data-to"]): int(attrs["data-count"])
+        for tag, attrs in elements
+        if tag == "rect" and "data-from" in attrs and int(attrs["data-count"])
+    }
+    assert matrix == {("vip", "important"): 2, ("potential", "vip"): 1}
+    assert "2026-07-31" in out.read_text() and "2026-08-31" in out.read_text()
+
+
+def chromium_or_skip() -> Path:
+    if CHROMIUM.exists():
+        return CHROMIUM
+    message = f"{CHROMIUM} missing: `python3 scripts/dev.py test` installs it (root)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def test_dashboard_renders_in_headless_chromium(
+    rebuild_under_readers: Rebuild, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Open the page in a real browser: no console error, every chart has a size and
+    drawn marks, the numbers the browser shows equal the marts; save a screenshot.
+    The published version is the month-later rebuild, so the tag history has level
+    changes and every chart, the migration matrix included, has data."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_or_skip()
+    out_dir = tmp_path_factory.mktemp("dashboard")
+    page_path = out_dir / "dashboard_zh.html"
+    write_report(rebuild_under_readers.version_dir, page_path, "zh")
+    screenshot = out_dir / "dashboard_zh.png"
+    problems: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(executable), args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on(
+                "console",
+                lambda message: (
+                    message.type in ("error", "warning")
+                    and problems.append(f"{message.type}: {message.text}")
+                ),
+            )
+            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(page_path.as_uri(), wait_until="load")
+            charts = page.eval_on_selector_all(
+                "svg[data-chart]",
+                """svgs => svgs.map(svg => {
+                    const box = svg.getBoundingClientRect();
+                    const marks = [...svg.querySelectorAll('rect, polyline, circle')]
+                        .map(mark => mark.getBBox())
+                        .filter(b => b.width > 0 && b.height > 0).length;
+                    return {chart: svg.dataset.chart, tag: svg.dataset.tag || '',
+                            width: box.width, height: box.height, marks: marks,
+                            text: svg.textContent.length};
+                })""",
+            )
+            # The DOM the browser built, read back for the number check.
+            elements = parse(page.content())
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    print(f"dashboard screenshot: {screenshot}")
+    assert problems == []
+    assert requests == [page_path.as_uri()]
+    assert {chart["chart"] for chart in charts} >= ANALYSIS_CHARTS | {"level-migration"}
+    for chart in charts:
+        assert chart["width"] > 100 and chart["height"] > 30, chart
+        assert chart["marks"] >= 2 and chart["text"] > 0, chart
+    rebuilt = DbtRun(True, db_path=rebuild_under_readers.warehouse)
+    expected = expected_numbers(rebuilt)
+    assert expected["migration"], "the rebuild should record level changes"
+    check_numbers(elements, expected)
+    assert screenshot.stat().st_size > 50_000
