@@ -17,8 +17,6 @@ def groups(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     """Every rule-based tag (ltv aside) of every clean customer, one row each."""
     customers = con.sql("select * from staging.stg_crm__customers").df()
-    created = pd.to_datetime(customers["created_at"]).dt.normalize()
-    customers = customers[~(created > pd.Timestamp(as_of))]  # not yet a customer
     orders = con.sql("select * from staging.stg_crm__orders").df()
     promotions = con.sql("select * from staging.stg_crm__promotions").df()
     interactions = con.sql("select * from staging.stg_crm__service_interactions").df()

@@ -1,8 +1,6 @@
 {#- Every raw customer row, parsed, normalised and classified as clean, rejected
-    (with reason and column) or superseded. A customer created after as_of_date
-    did not exist yet on that day (future_date): back-dated builds leave them out.
-    PII: the name is dropped, phone and e-mail are salted hashes. -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+    (with reason and column) or superseded. PII: the name is dropped, phone and
+    e-mail are salted hashes. -#}
 {%- set checks = [
     ("customer_id is null", "null_key", "customer_id"),
     ("updated_at is null", "bad_timestamp", "updated_at"),
@@ -11,7 +9,6 @@
     ("raw_employee_count is not null and employee_count is null", "bad_number",
         "employee_count"),
     ("employee_count < 0", "out_of_range", "employee_count"),
-    ("cast(created_at as date) > " ~ as_of_date, "future_date", "created_at"),
 ] -%}
 
 with
