@@ -1,6 +1,9 @@
 {#- Valid orders (completed, dated on or before as_of_date) at the grain the tag
     metrics need: one row per customer, order date and product category. Every
     order metric reads this model, so the order table is scanned once. -#}
+{#- A table, not a view: two models read it, a view would aggregate the orders
+    once per reader (docs/performance.md). -#}
+{{ config(materialized='table') }}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 
 with

@@ -4,6 +4,8 @@
     the window, profit and profit share (shares are for display: tags compare
     numerator and denominator exactly, see DECISIONLOG), first/last order dates and the preferred product
     category. The window is days_since 0 .. window_days - 1. -#}
+{#- A table, not a view: four models read it (docs/performance.md). -#}
+{{ config(materialized='table') }}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set in_window = "days_since_order < " ~ var('window_days') -%}
 
