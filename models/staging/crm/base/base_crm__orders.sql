@@ -1,67 +1,106 @@
 {#- Every raw order row, parsed, normalised and classified as clean, rejected
-    (with reason and column) or superseded. Orders whose customer is not a clean
-    customer are rejected (orphan_customer): the one place staging reads another
-    staging model (DECISIONLOG 2026-11-26). -#}
+    (with reason and column) or superseded, as of as_of_date. A view over
+    base_crm__orders_parsed (parsed once, kept incrementally), adding what depends
+    on as_of_date and on the customers: future_date, orphan_customer (the one
+    place staging reads another staging model, DECISIONLOG 2026-11-26) and the
+    newest valid version of each order. Only orders with several row-valid
+    versions (a small share) need ranking here; the raw text is restored from the
+    parsed values and their residuals. -#}
+{#- A view, not a table like the other base models: writing 10 million rows costs
+    more than classifying them again (docs/performance.md). -#}
+{{ config(materialized='view') }}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
-{%- set checks = [
-    ("order_id is null", "null_key", "order_id"),
-    ("updated_at is null", "bad_timestamp", "updated_at"),
-    ("order_date is null", "bad_date", "order_date"),
-    ("amount is null", "bad_number", "amount"),
-    ("cost is null", "bad_number", "cost"),
-    ("amount < 0", "negative_amount", "amount"),
-    ("cost < 0", "negative_amount", "cost"),
-    ("status is null", "bad_status", "status"),
-    ("order_date > " ~ as_of_date, "future_date", "order_date"),
-    ("customer_id is null or not has_known_customer", "orphan_customer",
-        "customer_id"),
-] -%}
+{%- set canonical = orders_canonical_text() -%}
+{%- set source_file = "'" ~ (raw_file_path('orders') | replace("'", "''")) ~ "'" -%}
 
 with
 
-source as (
-    select * from {{ source('crm', 'orders') }}
+parsed as (
+    select * from {{ ref('base_crm__orders_parsed') }}
+),
+
+multi_version_orders as (
+    select * from {{ ref('base_crm__orders_parsed') }}
+    where version_count > 1
 ),
 
 customers as (
     select customer_id from {{ ref('stg_crm__customers') }}
 ),
 
-status_aliases as ({{ code_aliases('order_status') }}),
-
-parsed as (
-    select
-        _source_file,
-        _source_row,
-        {{ raw_text_columns('orders') }}
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ parse_date('order_date') }} as order_date,
-        coalesce(
-            replace({{ alias_key('product_category') }}, ' ', '_'), 'unknown'
-        ) as product_category,
-        {{ parse_decimal('amount') }} as amount,
-        {{ parse_decimal('cost') }} as cost,
-        {{ clean_text('promotion_id') }} as promotion_id,
-        {{ alias_key('status') }} as status_key,
-        {{ parse_timestamp('updated_at') }} as updated_at
-    from source
-),
-
 normalised as (
     select
         parsed.*,
-        status_aliases.code as status,
         customers.customer_id is not null as has_known_customer
     from parsed
-    left join status_aliases
-        on parsed.status_key = status_aliases.alias
     left join customers
         on parsed.customer_id = customers.customer_id
 ),
 
-{{ classify_rows(
-    'normalised', checks, 'order_id', 'updated_at desc, _source_row desc'
-) }}
+checked as (
+    select
+        *,
+        case
+            when row_reject_reason is not null then row_reject_reason
+            when order_date > {{ as_of_date }} then 'future_date'
+            when customer_id is null or not has_known_customer
+                then 'orphan_customer'
+        end as reject_reason,
+        case
+            when row_reject_reason is not null then row_reject_column
+            when order_date > {{ as_of_date }} then 'order_date'
+            when customer_id is null or not has_known_customer then 'customer_id'
+        end as reject_column
+    from normalised
+),
+
+valid_versions as (
+    select
+        multi_version_orders._source_row,
+        row_number() over (
+            partition by multi_version_orders.order_id
+            order by multi_version_orders.version_rank asc
+        ) as valid_version_rank
+    from multi_version_orders
+    inner join customers
+        on multi_version_orders.customer_id = customers.customer_id
+    where multi_version_orders.order_date <= {{ as_of_date }}
+),
+
+versioned as (
+    select
+        checked.*,
+        valid_versions.valid_version_rank
+    from checked
+    left join valid_versions
+        on checked._source_row = valid_versions._source_row
+),
+
+classified as (
+    select
+        {{ source_file }} as _source_file,
+        _source_row,
+        {{ raw_restored_columns(canonical) }}
+        order_id,
+        customer_id,
+        order_date,
+        product_category,
+        amount,
+        cost,
+        promotion_id,
+        {{ alias_key(raw_restored('raw_status_if_different', canonical['status'])) }}
+            as status_key,
+        updated_at,
+        status,
+        has_known_customer,
+        reject_reason,
+        reject_column,
+        case
+            when reject_reason is not null then 'rejected'
+            when version_count = 1 or valid_version_rank = 1 then 'clean'
+            else 'superseded'
+        end as row_status
+    from versioned
+)
 
 select * from classified

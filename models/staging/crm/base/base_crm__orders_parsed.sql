@@ -1,0 +1,217 @@
+{#- Every raw orders row parsed once and kept (incremental): the typed values, the
+    checks that depend on the row alone, each row-valid version's rank among the
+    row-valid versions of its order (1 = newest), and the raw text wherever it
+    differs from the canonical text of its typed value (raw_*_if_different). It
+    does not depend on as_of_date or on the customers: base_crm__orders applies
+    future_date, orphan_customer and "newest valid version wins" on top of it at
+    every build, so a back-dated build stays exact.
+
+    Incremental runs parse only the rows appended to the orders file since the
+    last run (orders arrive append-only: a changed order is a new row with a newer
+    updated_at) and re-rank the versions of the orders they touch. The last
+    var('orders_incremental_check_rows') stored rows are parsed again and compared
+    first: if they changed (file rewritten, reordered or truncated) the run stops
+    and asks for --full-refresh (DECISIONLOG). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='_source_row',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+{%- set checks = [
+    ("order_id is null", "null_key", "order_id"),
+    ("updated_at is null", "bad_timestamp", "updated_at"),
+    ("order_date is null", "bad_date", "order_date"),
+    ("amount is null", "bad_number", "amount"),
+    ("cost is null", "bad_number", "cost"),
+    ("amount < 0", "negative_amount", "amount"),
+    ("cost < 0", "negative_amount", "cost"),
+    ("status is null", "bad_status", "status"),
+] -%}
+{%- set canonical = orders_canonical_text() -%}
+{%- set content_columns -%}
+    {%- for column in canonical %}raw_{{ column }}_if_different, {% endfor -%}
+    _source_row, order_id, customer_id, order_date, product_category, amount, cost,
+    promotion_id, status, updated_at, row_reject_reason, row_reject_column
+{%- endset -%}
+{%- set watermark = 0 -%}
+{%- if is_incremental() and execute -%}
+    {%- set watermark = run_query(
+        "select coalesce(max(_source_row), 0) from " ~ this
+    ).columns[0].values()[0] | int -%}
+{%- endif -%}
+{%- set check_from = watermark - var('orders_incremental_check_rows') -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'orders') }}
+    {%- if is_incremental() %}
+        where _source_row > {{ check_from }}
+    {%- endif %}
+),
+
+status_aliases as ({{ code_aliases('order_status') }}),
+
+parsed as (
+    select
+        _source_row,
+        {{ raw_text_columns('orders') }}
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ parse_date('order_date') }} as order_date,
+        coalesce(
+            replace({{ alias_key('product_category') }}, ' ', '_'), 'unknown'
+        ) as product_category,
+        {{ parse_decimal('amount') }} as amount,
+        {{ parse_decimal('cost') }} as cost,
+        {{ clean_text('promotion_id') }} as promotion_id,
+        {{ alias_key('status') }} as status_key,
+        {{ parse_timestamp('updated_at') }} as updated_at
+    from source
+),
+
+normalised as (
+    select
+        parsed.*,
+        status_aliases.code as status
+    from parsed
+    left join status_aliases
+        on parsed.status_key = status_aliases.alias
+),
+
+checked as (
+    select
+        *,
+        {{ first_failed_check(checks, 1) }} as row_reject_reason,
+        {{ first_failed_check(checks, 2) }} as row_reject_column
+    from normalised
+),
+
+encoded as (
+    select
+        {{ raw_residual_columns(canonical) }}
+        _source_row,
+        order_id,
+        customer_id,
+        order_date,
+        product_category,
+        amount,
+        cost,
+        promotion_id,
+        status,
+        updated_at,
+        row_reject_reason,
+        row_reject_column
+    from checked
+),
+
+{%- if is_incremental() %}
+
+stored_tail as (
+    select {{ content_columns }}
+    from {{ this }}
+    where _source_row > {{ check_from }}
+),
+
+file_tail as (
+    select {{ content_columns }}
+    from encoded
+    where _source_row <= {{ watermark }}
+),
+
+changed_tail as (
+    (select * from stored_tail except select * from file_tail)
+    union all
+    (select * from file_tail except select * from stored_tail)
+),
+
+tail_check as (
+    select
+        case
+            when count(*) = 0 then true
+            else error(
+                'The orders file changed before its last loaded row (rewritten, '
+                || 'reordered or truncated; first changed row '
+                || min(_source_row) || '): incremental loading needs an '
+                || 'append-only file. Rebuild with: dbt build --full-refresh'
+            )
+        end as is_append_only
+    from changed_tail
+),
+
+appended as (
+    select encoded.*
+    from encoded
+    where
+        encoded._source_row > {{ watermark }}
+        and (select tail_check.is_append_only from tail_check)
+),
+
+touched_orders as (
+    select distinct order_id
+    from appended
+    where row_reject_reason is null
+),
+
+stored_versions as (
+    select {{ content_columns }}
+    from {{ this }}
+    where order_id in (select touched_orders.order_id from touched_orders)
+),
+
+{%- endif %}
+
+{# Materialised once in memory: the versions are read three times below. #}
+versions as materialized (
+    select * from {{ 'appended' if is_incremental() else 'encoded' }}
+    {%- if is_incremental() %}
+        union all
+        select * from stored_versions
+    {%- endif %}
+),
+
+{# Ranking (a sort) only where an order has several row-valid versions: a hash
+   aggregate finds them, a small share of the rows. #}
+multi_version_orders as (
+    select order_id
+    from versions
+    where row_reject_reason is null
+    group by order_id
+    having count(*) > 1
+),
+
+multi_version_ranks as (
+    select
+        _source_row,
+        row_number() over newest_first as version_rank,
+        count(*) over (
+            newest_first rows between unbounded preceding and unbounded following
+        ) as version_count
+    from versions
+    where
+        row_reject_reason is null
+        and order_id in (select multi_version_orders.order_id from multi_version_orders)
+    window newest_first as (
+        partition by order_id
+        order by updated_at desc, _source_row desc
+    )
+),
+
+ranked as (
+    select
+        versions.*,
+        case
+            when versions.row_reject_reason is null
+                then coalesce(multi_version_ranks.version_rank, 1)
+        end as version_rank,
+        case
+            when versions.row_reject_reason is null
+                then coalesce(multi_version_ranks.version_count, 1)
+        end as version_count
+    from versions
+    left join multi_version_ranks
+        on versions._source_row = multi_version_ranks._source_row
+)
+
+select * from ranked
