@@ -1,0 +1,644 @@
+"""Benchmark of the warehouse against what a user would otherwise run, on one data
+set and one machine in one run (scripts/benchmark.py is the command line).
+
+For each scale it generates the raw data (Parquet, scripts/generate_data.py), then
+times as separate processes, sampling the resident memory of each process tree:
+
+* ``dbt parse``, the full ``dbt build`` of the models (seeds, models, snapshots)
+  and the full ``dbt build`` with every data and unit test;
+* the plain pandas version of the tags (tag_warehouse.pandas_tags);
+* the floor: one hand-written DuckDB query from the raw files (scripts/floor_tags.sql);
+* an incremental daily run: one day of new orders (and updated and late orders)
+  appended to the orders file, ``dbt run`` as of the next day, against a
+  ``dbt run --full-refresh`` of the same data; both must give identical marts.
+
+pandas, floor and dbt tags (ltv aside) must be identical, checked in the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tag_warehouse.generate import ORDERS_PER_CUSTOMER
+from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR_SQL = ROOT / "scripts" / "floor_tags.sql"
+SEEDS_DIR = ROOT / "seeds"
+SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+MARTS = ("basic", "behavior", "value", "preference", "lifecycle", "service")
+# dbt selection of the six tag marts and everything upstream (what the floor and
+# pandas compute, plus ltv); the project's other models (tag operations, semantic
+# layer, snapshots) come on top in the full build.
+TAG_MARTS_SELECTION = [f"+customer_tags_{mart}" for mart in MARTS]
+# Model metrics that are floats fitted by an optimiser: compared with a tolerance.
+FITTED_COLUMNS = ("predicted_ltv",)
+
+
+@dataclasses.dataclass
+class Measured:
+    """One timed process: wall seconds, CPU seconds (user + system, all threads and
+    children), peak resident memory of its process tree. CPU seconds hardly change
+    when other work shares the machine; wall seconds do."""
+
+    name: str
+    seconds: float
+    peak_rss_bytes: int
+    returncode: int
+    output: str = ""
+    cpu_seconds: float = 0.0
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+        pending.extend(int(child) for child in children.split())
+    return total
+
+
+def measure(
+    name: str,
+    command: Sequence[str | Path],
+    env: dict[str, str] | None = None,
+    interval: float = 0.05,
+) -> Measured:
+    """Run a command from the project root; wall and CPU time, peak tree RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(part) for part in command],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_bytes(process.pid))
+            done.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(name, seconds, peak, process.returncode, output, cpu)
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = 0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        memory = int(meminfo.read_text().split()[1]) * 1024
+    import dbt.version
+
+    return {
+        "nproc": os.cpu_count(),
+        "memory_bytes": memory,
+        "cpu_model": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dbt_core": dbt.version.__version__,
+        "pandas": pd.__version__,
+        "load_average": list(os.getloadavg()),
+    }
+
+
+# ---------------------------------------------------------------- data
+
+
+def customers_for(orders: int) -> int:
+    return math.ceil(orders / ORDERS_PER_CUSTOMER)
+
+
+def append_day(
+    raw_dir: Path,
+    out_dir: Path,
+    day: dt.date,
+    new_orders: int,
+    updates: int = 3,
+) -> dict[str, Any]:
+    """Copy a raw data set and append one day of orders to its orders file.
+
+    Appended, as a CRM export would: `new_orders` new orders dated `day` (copies
+    of existing rows with new ids), `updates` new versions of existing completed
+    orders (refunded; an amount and cost change; ...), a late-arriving order dated
+    two months earlier and an order dated in the future. Returns what was added.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("customers", "promotions", "service_interactions"):
+        shutil.copyfile(raw_dir / f"{name}.parquet", out_dir / f"{name}.parquet")
+    orders = pq.read_table(raw_dir / "orders.parquet")
+    stamp = day.isoformat()
+    tag = day.strftime("%Y%m%d")
+    sample = orders.slice(0, min(orders.num_rows, max(new_orders, 50) * 4))
+    rows = [row for row in sample.to_pylist() if _is_plain_completed(row)]
+    if len(rows) < updates + 2:
+        raise ValueError("too few plain completed orders to copy")
+    added = [
+        dict(row, order_id=f"N{tag}{i:07d}", order_date=stamp,
+             updated_at=f"{stamp} 09:{i % 60:02d}:00")
+        for i, row in enumerate(rows[i % len(rows)] for i in range(new_orders))
+    ]  # fmt: skip
+    changes = []
+    for i, row in enumerate(rows[:updates]):
+        change = {"updated_at": f"{stamp} 18:{i:02d}:00"}
+        if i % 2 == 0:
+            change["status"] = "refunded"
+        else:
+            change["amount"] = f"{float(row['amount']) * 3:.2f}"
+            change["cost"] = f"{float(row['cost']) * 2:.2f}"
+        changes.append(dict(row, **change))
+    late_day = (day - dt.timedelta(days=60)).isoformat()
+    late = dict(rows[updates], order_id=f"L{tag}", order_date=late_day,
+                updated_at=f"{stamp} 20:00:00")  # fmt: skip
+    future_day = (day + dt.timedelta(days=30)).isoformat()
+    future = dict(rows[updates + 1], order_id=f"F{tag}", order_date=future_day,
+                  updated_at=f"{stamp} 21:00:00")  # fmt: skip
+    extra = pa.Table.from_pylist(added + changes + [late, future], schema=orders.schema)
+    combined = pa.concat_tables([orders, extra])
+    tmp = out_dir / "orders.parquet.tmp"
+    pq.write_table(combined, tmp, compression="zstd")
+    tmp.replace(out_dir / "orders.parquet")
+    return {
+        "new_orders": len(added),
+        "updated_orders": [row["order_id"] for row in changes],
+        "late_order": late["order_id"],
+        "future_order": future["order_id"],
+        "orders_rows": combined.num_rows,
+    }
+
+
+def _is_plain_completed(row: dict[str, Any]) -> bool:
+    order_id, amount = row.get("order_id"), row.get("amount")
+    if not order_id or order_id.strip() != order_id or row.get("status") != "completed":
+        return False
+    try:
+        return float(amount) >= 0 and float(row.get("cost")) >= 0
+    except (TypeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- tags
+
+
+def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.DataFrame:
+    """The floor query (scripts/floor_tags.sql) on a raw directory."""
+    config = {"temp_directory": os.environ.get("WAREHOUSE_TEMP_DIR", ".duckdb_tmp")}
+    with duckdb.connect(config=config) as con:
+        if memory_limit:
+            con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute("set variable raw_dir = ?", [str(raw_dir)])
+        con.execute("set variable seeds_dir = ?", [str(SEEDS_DIR)])
+        con.execute("set variable as_of = ?::date", [as_of.isoformat()])
+        frame = con.execute(FLOOR_SQL.read_text(encoding="utf-8")).df()
+    return normalise_tags(frame.set_index("customer_id"))
+
+
+def marts_tags(db_path: Path) -> pd.DataFrame:
+    """The rule-based tags (ltv aside) of the six marts of a warehouse file."""
+    joins = " ".join(
+        f"inner join marts.customer_tags_{mart} using (customer_id)"
+        for mart in MARTS[1:]
+    )
+    sql = (
+        f"select customer_id, {', '.join(TAG_COLUMNS)}"
+        f" from marts.customer_tags_{MARTS[0]} {joins}"
+    )
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        frame = con.execute(sql).df()
+    return normalise_tags(frame.set_index("customer_id"))
+
+
+def normalise_tags(frame: pd.DataFrame) -> pd.DataFrame:
+    """Same column order, index order and text types, so frames compare exactly."""
+    frame = frame[list(TAG_COLUMNS)].sort_index()
+    return frame.astype(str)
+
+
+def tag_differences(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, int]:
+    """Differing values per tag ('customers' when the customer sets differ)."""
+    left, right = normalise_tags(left), normalise_tags(right)
+    if not left.index.equals(right.index):
+        return {"customers": len(left.index.symmetric_difference(right.index))}
+    diff = (left != right).sum()
+    return {str(column): int(count) for column, count in diff.items() if count}
+
+
+def mart_differences(left_db: Path, right_db: Path) -> dict[str, int]:
+    """Rows that differ between the marts of two warehouse files, per mart
+    (fitted floats compared to a relative 1e-6, everything else exactly)."""
+    out: dict[str, int] = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{left_db}' as l (read_only)")
+        con.execute(f"attach '{right_db}' as r (read_only)")
+        for mart in MARTS:
+            table = f"marts.customer_tags_{mart}"
+            columns = [
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns"
+                    " where table_catalog = 'l' and table_schema = 'marts'"
+                    f" and table_name = 'customer_tags_{mart}'"
+                ).fetchall()
+            ]
+            exact = [c for c in columns if c not in FITTED_COLUMNS]
+            conditions = [f"l_.{c} is distinct from r_.{c}" for c in exact]
+            conditions += [
+                f"abs(l_.{c} - r_.{c}) > 1e-6 * greatest(abs(r_.{c}), 1)"
+                for c in columns
+                if c in FITTED_COLUMNS
+            ]
+            count = con.execute(
+                f"select count(*) from l.{table} as l_"
+                f" full outer join r.{table} as r_ on l_.customer_id = r_.customer_id"
+                f" where l_.customer_id is null or r_.customer_id is null"
+                f" or {' or '.join(conditions)}"
+            ).fetchone()
+            if count and count[0]:
+                out[mart] = int(count[0])
+    return out
+
+
+# ---------------------------------------------------------------- dbt
+
+
+def dbt_command(
+    args: Sequence[str],
+    workdir: Path,
+    raw_dir: Path,
+    as_of: dt.date,
+    extra_vars: dict[str, Any] | None = None,
+) -> list[str]:
+    variables = {"raw_data_path": str(raw_dir), "as_of_date": as_of.isoformat()}
+    variables.update(extra_vars or {})
+    return [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(ROOT),
+        "--profiles-dir",
+        str(ROOT),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        "--vars",
+        json.dumps(variables),
+    ]
+
+
+def dbt_env(db_path: Path, threads: int | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["WAREHOUSE_DB"] = str(db_path)
+    env["WAREHOUSE_TEMP_DIR"] = str(db_path.parent / "spill")
+    if threads:
+        env["WAREHOUSE_THREADS"] = str(threads)
+    return env
+
+
+def drop_warehouse(db: Path) -> None:
+    """Start the next build from an empty warehouse file."""
+    db.unlink(missing_ok=True)
+    Path(f"{db}.wal").unlink(missing_ok=True)
+
+
+def slowest_models(target_dir: Path, top: int = 8) -> list[tuple[str, float]]:
+    """The slowest nodes of a dbt invocation (run_results.json)."""
+    path = target_dir / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text())["results"]
+    timed = [
+        (row["unique_id"].split(".", 2)[-1], float(row["execution_time"]))
+        for row in results
+    ]
+    return sorted(timed, key=lambda item: -item[1])[:top]
+
+
+# ---------------------------------------------------------------- one scale
+
+
+Say = Callable[[str], None]
+
+
+def _checked(step: Measured, say: Say) -> Measured:
+    status = "ok" if step.returncode == 0 else f"FAILED ({step.returncode})"
+    say(
+        f"  {step.name:<28} {step.seconds:8.1f} s {step.cpu_seconds:8.1f} cpu s"
+        f" {step.peak_rss_bytes / 2**20:8.0f} MB  {status}"
+    )
+    if step.returncode != 0:
+        raise RuntimeError(f"{step.name} failed:\n{step.output[-4000:]}")
+    return step
+
+
+def run_scale(
+    label: str,
+    orders: int,
+    workdir: Path,
+    as_of: dt.date,
+    dirty_rate: float,
+    pandas_too: bool = True,
+    say: Say = print,
+) -> dict[str, Any]:
+    """Every measurement of one scale; raises when any tag set differs."""
+    python = sys.executable
+    raw = workdir / "raw"
+    steps: dict[str, Measured] = {}
+
+    def step(name: str, command: Sequence[str | Path], **kwargs: Any) -> Measured:
+        steps[name] = _checked(measure(name, command, **kwargs), say)
+        return steps[name]
+
+    say(f"[{label}] {orders:,} orders, {customers_for(orders):,} customers")
+    step(
+        "generate",
+        [
+            python,
+            ROOT / "scripts" / "generate_data.py",
+            "--customers",
+            str(customers_for(orders)),
+            "--dirty-rate",
+            str(dirty_rate),
+            "--as-of",
+            as_of.isoformat(),
+            "--format",
+            "parquet",
+            "--out",
+            raw,
+        ],
+    )
+    order_rows = pq.ParquetFile(raw / "orders.parquet").metadata.num_rows
+
+    # parse once, then both builds reuse the parsed project (same vars, same file)
+    full = workdir / "full"
+    db = full / "w.duckdb"
+    step("dbt parse", dbt_command(["parse"], full, raw, as_of), env=dbt_env(db))
+    step(
+        "dbt build (with tests)",
+        dbt_command(["build"], full, raw, as_of),
+        env=dbt_env(db),
+    )
+    no_tests = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+    drop_warehouse(db)
+    step(
+        "dbt build (six tag marts)",
+        dbt_command(["build", "--select", *TAG_MARTS_SELECTION, *no_tests], full, raw,
+                    as_of),
+        env=dbt_env(db),
+    )  # fmt: skip
+    drop_warehouse(db)
+    step(
+        "dbt build (models)",
+        dbt_command(["build", *no_tests], full, raw, as_of),
+        env=dbt_env(db),
+    )
+    models_slowest = slowest_models(full / "target")
+
+    results_dir = workdir / "results"
+    results_dir.mkdir(exist_ok=True)
+    step(
+        "floor (one DuckDB query)",
+        [python, "-m", "tag_warehouse.benchmark", "floor", raw, as_of.isoformat(),
+         results_dir / "floor.parquet"],
+    )  # fmt: skip
+    if pandas_too:
+        step(
+            "pandas",
+            [python, "-m", "tag_warehouse.benchmark", "pandas", raw,
+             as_of.isoformat(), results_dir / "pandas.parquet"],
+        )  # fmt: skip
+
+    dbt_tags = marts_tags(db)
+    floor = pd.read_parquet(results_dir / "floor.parquet").set_index("customer_id")
+    checks = {"floor_vs_dbt": tag_differences(floor, dbt_tags)}
+    if pandas_too:
+        pandas = pd.read_parquet(results_dir / "pandas.parquet")
+        checks["pandas_vs_dbt"] = tag_differences(
+            pandas.set_index("customer_id"), dbt_tags
+        )
+    say(f"  tags identical: {checks}")
+
+    # incremental: one more day of orders on top of the full build
+    next_day = as_of + dt.timedelta(days=1)
+    raw_next = workdir / "raw_next"
+    appended = append_day(raw, raw_next, next_day, new_orders=max(10, orders // 1096))
+    daily = workdir / "daily"
+    daily.mkdir(exist_ok=True)
+    shutil.copyfile(full / "w.duckdb", daily / "w.duckdb")  # the same day-0 state
+    # New vars mean a full parse (measured above as "dbt parse"): done untimed
+    # before each of the three runs compared below, so they compare execution.
+    for folder in (full, daily):
+        prepare = dbt_command(["parse"], folder, raw_next, next_day)
+        _checked(measure("(parse, untimed)", prepare, env=dbt_env(folder / "w.duckdb")),
+                 say)  # fmt: skip
+    step(
+        "dbt run (incremental day)",
+        dbt_command(["run"], full, raw_next, next_day),
+        env=dbt_env(full / "w.duckdb"),
+    )
+    daily_slowest = slowest_models(full / "target")
+    step(
+        "dbt run --select +tag:daily",
+        dbt_command(["run", "--select", "+tag:daily"], daily, raw_next, next_day),
+        env=dbt_env(daily / "w.duckdb"),
+    )
+    (daily / "w.duckdb").unlink(missing_ok=True)
+    refresh = workdir / "refresh"
+    step("dbt seed (refresh; parses)", dbt_command(["seed"], refresh, raw_next,
+         next_day), env=dbt_env(refresh / "w.duckdb"))  # fmt: skip
+    step(
+        "dbt run --full-refresh",
+        dbt_command(["run", "--full-refresh"], refresh, raw_next, next_day),
+        env=dbt_env(refresh / "w.duckdb"),
+    )
+    checks["incremental_vs_full_refresh"] = mart_differences(
+        full / "w.duckdb", refresh / "w.duckdb"
+    )
+    say(f"  incremental == full refresh: {checks['incremental_vs_full_refresh']}")
+
+    failed = {name: diff for name, diff in checks.items() if diff}
+    seconds = {name: s.seconds for name, s in steps.items()}
+    result = {
+        "scale": label,
+        "orders": order_rows,
+        "customers": customers_for(orders),
+        "steps": {
+            name: {
+                "seconds": round(s.seconds, 2),
+                "cpu_seconds": round(s.cpu_seconds, 2),
+                "orders_per_second": round(order_rows / s.seconds),
+                "peak_rss_mb": round(s.peak_rss_bytes / 2**20),
+            }
+            for name, s in steps.items()
+        },
+        "ratios": ratios(seconds),
+        "cpu_ratios": ratios({name: s.cpu_seconds for name, s in steps.items()}),
+        "appended": appended,
+        "slowest_models_full_build": models_slowest,
+        "slowest_models_incremental_run": daily_slowest,
+        "checks": checks,
+        "identical": not failed,
+    }
+    if failed:
+        raise RuntimeError(f"[{label}] results differ: {failed}")
+    return result
+
+
+def ratios(seconds: dict[str, float]) -> dict[str, float]:
+    def ratio(top: str, bottom: str) -> float | None:
+        if top in seconds and bottom in seconds and seconds[bottom] > 0:
+            return round(seconds[top] / seconds[bottom], 2)
+        return None
+
+    values = {
+        "build_over_floor": ratio("dbt build (models)", "floor (one DuckDB query)"),
+        "tag_marts_build_over_floor": ratio(
+            "dbt build (six tag marts)", "floor (one DuckDB query)"
+        ),
+        "pandas_over_build": ratio("pandas", "dbt build (models)"),
+        "incremental_over_full_refresh": ratio(
+            "dbt run (incremental day)", "dbt run --full-refresh"
+        ),
+        "daily_tags_over_full_refresh": ratio(
+            "dbt run --select +tag:daily", "dbt run --full-refresh"
+        ),
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+# ---------------------------------------------------------------- report
+
+
+TABLE_STEPS = (
+    "generate",
+    "dbt parse",
+    "dbt build (models)",
+    "dbt build (with tests)",
+    "dbt build (six tag marts)",
+    "floor (one DuckDB query)",
+    "pandas",
+    "dbt run --full-refresh",
+    "dbt run (incremental day)",
+    "dbt run --select +tag:daily",
+)
+
+
+def format_table(results: list[dict[str, Any]]) -> str:
+    """A Markdown table: seconds, orders per second, peak RSS; then the ratios."""
+    lines = [
+        "| scale | orders | step | seconds | CPU seconds | orders/s | peak RSS (MB) |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for name in TABLE_STEPS:
+            measured = result["steps"].get(name)
+            if measured is None:
+                continue
+            lines.append(
+                f"| {result['scale']} | {result['orders']:,} | {name} |"
+                f" {measured['seconds']:.1f} | {measured.get('cpu_seconds', 0):.1f} |"
+                f" {measured['orders_per_second']:,} | {measured['peak_rss_mb']:,} |"
+            )
+    lines += [
+        "",
+        "| scale | build / floor | tag marts build / floor | pandas / build"
+        " | incremental day / full refresh | +tag:daily day / full refresh"
+        " | tags identical |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for result in results:
+        for kind in ("ratios", "cpu_ratios"):
+            if kind not in result:
+                continue
+            r = result[kind]
+            label = result["scale"] + (" (CPU)" if kind == "cpu_ratios" else "")
+            lines.append(
+                f"| {label} | {r.get('build_over_floor', '-')} |"
+                f" {r.get('tag_marts_build_over_floor', '-')} |"
+                f" {r.get('pandas_over_build', '-')} |"
+                f" {r.get('incremental_over_full_refresh', '-')} |"
+                f" {r.get('daily_tags_over_full_refresh', '-')} |"
+                f" {'yes' if result['identical'] else 'NO'} |"
+            )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- subprocess entry
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    frame.reset_index().to_parquet(path, index=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m tag_warehouse.benchmark floor|pandas RAW_DIR AS_OF OUT`: compute
+    one competitor's tags in its own process (so its time and memory are its own)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("which", choices=("floor", "pandas"))
+    parser.add_argument("raw_dir", type=Path)
+    parser.add_argument("as_of", type=dt.date.fromisoformat)
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    if args.which == "floor":
+        memory = os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB")
+        frame = floor_tags(args.raw_dir, args.as_of, memory_limit=memory)
+    else:
+        frame = pandas_tags(args.raw_dir, args.as_of)
+    _write(frame, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The benchmark's competitors compute the same tags as the warehouse: the plain
+pandas version and the hand-written DuckDB floor equal the dbt marts value by
+value on the generated dirty data; and the benchmark's helpers (timing, memory,
+appended day, report) behave. Small data only: no timings are asserted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from dbt_helpers import AS_OF, ROOT, DbtRun
+
+from tag_warehouse.benchmark import (
+    append_day,
+    floor_tags,
+    format_table,
+    marts_tags,
+    measure,
+    ratios,
+    tag_differences,
+)
+from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import benchmark as benchmark_cli  # noqa: E402
+
+AS_OF_DATE = dt.date.fromisoformat(AS_OF)
+
+
+@pytest.fixture(scope="module")
+def dbt_tags(demo_build: DbtRun) -> pd.DataFrame:
+    return marts_tags(demo_build.db_path)
+
+
+def test_pandas_tags_equal_the_marts(
+    dbt_tags: pd.DataFrame, demo_raw_dir: Path
+) -> None:
+    tags = pandas_tags(demo_raw_dir, AS_OF_DATE)
+    assert len(tags) == len(dbt_tags) > 1000
+    assert tag_differences(tags, dbt_tags) == {}
+
+
+def test_floor_tags_equal_the_marts(dbt_tags: pd.DataFrame, demo_raw_dir: Path) -> None:
+    tags = floor_tags(demo_raw_dir, AS_OF_DATE)
+    assert list(tags.columns) == list(TAG_COLUMNS)
+    assert tag_differences(tags, dbt_tags) == {}
+
+
+def test_tag_differences_finds_a_changed_value(dbt_tags: pd.DataFrame) -> None:
+    changed = dbt_tags.copy()
+    changed.iloc[0, changed.columns.get_loc("recency")] = "never?"
+    assert tag_differences(changed, dbt_tags) == {"recency": 1}
+    assert tag_differences(changed.iloc[1:], dbt_tags) == {"customers": 1}
+
+
+def test_append_day_appends_new_updated_late_and_future_orders(
+    demo_raw_dir: Path, tmp_path: Path
+) -> None:
+    day = AS_OF_DATE + dt.timedelta(days=1)
+    added = append_day(demo_raw_dir, tmp_path, day, new_orders=20)
+    before = pq.read_table(demo_raw_dir / "orders.parquet").to_pandas()
+    after = pq.read_table(tmp_path / "orders.parquet").to_pandas()
+    assert after.iloc[: len(before)].equals(before)  # append-only
+    tail = after.iloc[len(before) :]
+    assert len(tail) == 20 + 3 + 2 == added["orders_rows"] - len(before)
+    assert (tail["order_date"].head(20) == day.isoformat()).all()
+    updated = tail[tail["order_id"].isin(added["updated_orders"])]
+    assert len(updated) == 3 and "refunded" in set(updated["status"])
+    assert updated["updated_at"].str.startswith(day.isoformat()).all()  # newer
+    for name in ("customers", "promotions", "service_interactions"):
+        assert (tmp_path / f"{name}.parquet").read_bytes() == (
+            demo_raw_dir / f"{name}.parquet"
+        ).read_bytes()
+
+
+def test_measure_reports_time_and_peak_memory_of_the_process() -> None:
+    step = measure(
+        "allocate",
+        [
+            sys.executable,
+            "-c",
+            "import time; b = bytearray(80 * 2**20); time.sleep(0.5)",
+        ],
+    )
+    assert step.returncode == 0
+    assert step.seconds > 0.4
+    assert step.peak_rss_bytes > 80 * 2**20
+    assert 0 < step.cpu_seconds < step.seconds
+
+
+def test_ratios_and_table() -> None:
+    seconds = {
+        "dbt build (models)": 30.0,
+        "floor (one DuckDB query)": 20.0,
+        "pandas": 120.0,
+        "dbt run --full-refresh": 28.0,
+        "dbt run (incremental day)": 7.0,
+    }
+    assert ratios(seconds) == {
+        "build_over_floor": 1.5,
+        "pandas_over_build": 4.0,
+        "incremental_over_full_refresh": 0.25,
+    }
+    result = {
+        "scale": "1m",
+        "orders": 1_000_000,
+        "steps": {
+            name: {"seconds": s, "orders_per_second": int(1e6 / s), "peak_rss_mb": 900}
+            for name, s in seconds.items()
+        },
+        "ratios": ratios(seconds),
+        "identical": True,
+    }
+    table = format_table([result])
+    assert (
+        "| 1m | 1,000,000 | dbt build (models) | 30.0 | 0.0 | 33,333 | 900 |" in table
+    )
+    assert "| 1m | 1.5 | - | 4.0 | 0.25 | - | yes |" in table
+
+
+def test_cli_rejects_an_unknown_scale(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        benchmark_cli.main(["--scales", "100k,5m"])
+    assert "choose from 100k, 1m, 10m" in capsys.readouterr().err
