@@ -17,60 +17,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
+
+from tag_warehouse.benchmark import measure
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants (Linux /proc)."""
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-        pending.extend(int(child) for child in children.split())
-    return total
-
-
-def directory_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
-def run_measured(command: list[str], env: dict[str, str], spill: Path) -> dict:
-    """Run a command; sample its tree's RSS and the spill directory while it runs."""
-    started = time.monotonic()
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    peak_rss, peak_spill = 0, 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak_rss, peak_spill
-        while not done.is_set():
-            peak_rss = max(peak_rss, tree_rss_bytes(process.pid))
-            peak_spill = max(peak_spill, directory_bytes(spill))
-            time.sleep(0.5)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    code = process.wait()
-    done.set()
-    sampler.join()
-    return {
-        "exit_code": code,
-        "seconds": round(time.monotonic() - started, 1),
-        "peak_rss_gb": round(peak_rss / 2**30, 2),
-        "peak_spill_gb": round(peak_spill / 2**30, 2),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         "WAREHOUSE_THREADS": str(args.threads),
     }
     print(f"dbt build with memory_limit={args.memory_limit}", flush=True)
-    result = run_measured(
+    run = measure(
+        "dbt build",
         [
             str(BIN / "dbt"),
             "build",
@@ -117,10 +70,20 @@ def main(argv: list[str] | None = None) -> int:
             "--vars",
             json.dumps({"raw_data_path": str(raw_dir), "as_of_date": as_of}),
         ],
-        env,
-        spill,
+        env=env,
+        interval=0.5,
+        watch=spill,
+        capture=False,
     )
-    result.update(customers=args.customers, memory_limit=args.memory_limit)
+    result = {
+        "exit_code": run.returncode,
+        "seconds": round(run.seconds, 1),
+        "cpu_seconds": round(run.cpu_seconds, 1),
+        "peak_rss_gb": round(run.peak_rss_bytes / 2**30, 2),
+        "peak_spill_gb": round(run.peak_watched_bytes / 2**30, 2),
+        "customers": args.customers,
+        "memory_limit": args.memory_limit,
+    }
     print(json.dumps(result, indent=2))
     return int(result["exit_code"])
 

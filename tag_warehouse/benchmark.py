@@ -67,6 +67,7 @@ class Measured:
     returncode: int
     output: str = ""
     cpu_seconds: float = 0.0
+    peak_watched_bytes: int = 0
 
 
 # ---------------------------------------------------------------- measuring
@@ -89,30 +90,40 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
+def directory_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 def measure(
     name: str,
     command: Sequence[str | Path],
     env: dict[str, str] | None = None,
     interval: float = 0.05,
+    watch: Path | None = None,
+    capture: bool = True,
 ) -> Measured:
-    """Run a command from the project root; wall and CPU time, peak tree RSS."""
+    """Run a command from the project root; wall and CPU time, peak tree RSS, and
+    the peak size of the directory `watch` (e.g. DuckDB's spill directory).
+    capture=False lets the command print to the terminal as it runs."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(part) for part in command],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.STDOUT if capture else None,
         text=True,
     )
-    peak = 0
+    peak, peak_watched = 0, 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_watched
         while not done.is_set():
             peak = max(peak, tree_rss_bytes(process.pid))
+            if watch is not None:
+                peak_watched = max(peak_watched, directory_bytes(watch))
             done.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -123,7 +134,9 @@ def measure(
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(name, seconds, peak, process.returncode, output, cpu)
+    return Measured(
+        name, seconds, peak, process.returncode, output or "", cpu, peak_watched
+    )
 
 
 def machine() -> dict[str, Any]:
