@@ -119,7 +119,7 @@ def test_ratios_and_table() -> None:
     assert (
         "| 1m | 1,000,000 | dbt build (models) | 30.0 | 0.0 | 33,333 | 900 |" in table
     )
-    assert "| 1m | 1.5 | - | 4.0 | 0.25 | - | yes |" in table
+    assert "| 1m | 1.5 | - | 4.0 | - | 0.25 | - | - | yes |" in table
 
 
 def test_cli_rejects_an_unknown_scale(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,8 @@
     purchase DAY (orders of one day are merged): x = repeat purchase days,
     t_x = first to last purchase day, T = first purchase day to as_of_date (both in
     var ltv_time_unit), m = mean day amount over the repeat days (0 when x = 0). -#}
+{#- A table, not a view: both Python models read it (docs/performance.md). -#}
+{{ config(materialized='table') }}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set days_per_unit = {'week': 7, 'day': 1}[var('ltv_time_unit')] -%}
 
