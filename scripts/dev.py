@@ -138,7 +138,15 @@ def test(_: argparse.Namespace) -> int:
         "ruff lint": [BIN / "ruff", "check", "."],
         "ruff format": [BIN / "ruff", "format", "--check", "."],
         "sqlfluff": [BIN / "sqlfluff", "lint", "models", "analyses"],
-        "pytest (dbt builds, unit and data tests, scripts)": [BIN / "pytest"],
+        # One process per core (at most 4), whole test files per process: the
+        # dbt builds are mostly single-threaded Python. tests/conftest.py shares
+        # the session builds between the processes.
+        "pytest (dbt builds, unit and data tests, scripts)": [
+            BIN / "pytest",
+            "--numprocesses=auto",
+            "--maxprocesses=4",
+            "--dist=loadfile",
+        ],
     }
     failed = [name for name, command in checks.items() if run(command) != 0]
     if failed:

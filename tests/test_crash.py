@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from dbt_helpers import AS_OF, FIXTURES, ROOT, SMALL_DATA_VARS, run_dbt
+from dbt_helpers import AS_OF, FIXTURES, MODELS_ONLY, ROOT, SMALL_DATA_VARS, run_dbt
 from test_bad_input import mart_fingerprints
 
 from tag_warehouse.publish import current_version_dir, publish, serving_connection
@@ -53,7 +53,10 @@ def start_build(workdir: Path) -> subprocess.Popen[bytes]:
 
 def test_killed_builds_keep_published_marts_and_recover(tmp_path: Path) -> None:
     first = run_dbt(
-        ["build"], tmp_path, FIXTURES / "raw_dirty", extra_vars=SMALL_DATA_VARS
+        ["build", *MODELS_ONLY],
+        tmp_path,
+        FIXTURES / "raw_dirty",
+        extra_vars=SMALL_DATA_VARS,
     )
     assert first.success, first.log
     out = tmp_path / "published"
@@ -71,7 +74,10 @@ def test_killed_builds_keep_published_marts_and_recover(tmp_path: Path) -> None:
         assert published_fingerprint(out) == before
 
     again = run_dbt(
-        ["build"], tmp_path, FIXTURES / "raw_dirty", extra_vars=SMALL_DATA_VARS
+        ["build", *MODELS_ONLY],
+        tmp_path,
+        FIXTURES / "raw_dirty",
+        extra_vars=SMALL_DATA_VARS,
     )
     assert again.success, again.log
     assert mart_fingerprints(again) == mart_fingerprints(first)
