@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import glob
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -28,10 +30,14 @@ STAMP = VENV / ".requirements.sha256"
 DEMO_DIR = ROOT / "data" / "demo"
 DEMO_CUSTOMERS = 10_000
 DEMO_DIRTY_RATE = 0.02
-# Debian packages of the dashboard's browser test, with a file each one installs.
-BROWSER_PACKAGES = {
-    "chromium": Path("/usr/bin/chromium"),
-    "fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+# Debian packages the tests need, with a file pattern each one installs: the
+# dashboard's browser test (Chromium, a CJK font) and the cross-engine test
+# (tests/test_engines.py: a PostgreSQL server, a JDK for Spark).
+TEST_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "postgresql": "/usr/lib/postgresql/*/bin/initdb",
+    "default-jdk-headless": "/usr/lib/jvm/*/bin/java",
 }
 
 
@@ -109,31 +115,34 @@ def build(args: argparse.Namespace) -> int:
     return code
 
 
-def ensure_chromium() -> None:
-    """Install Debian's Chromium and a CJK font for the dashboard's browser test
-    (tests/test_dashboard.py) when missing: apt-get, only as root."""
+def ensure_test_packages() -> None:
+    """Install the Debian packages of the browser and cross-engine tests when
+    missing: apt-get, only as root."""
     missing = [
-        package for package, path in BROWSER_PACKAGES.items() if not path.exists()
+        package
+        for package, pattern in TEST_PACKAGES.items()
+        if not glob.glob(pattern)
+        and not (package == "default-jdk-headless" and shutil.which("java"))
     ]
     if not missing:
         return
     if os.name == "nt" or not Path("/usr/bin/apt-get").exists() or os.geteuid() != 0:
         say(
             f"not installing {', '.join(missing)} (needs root and apt-get):"
-            " the browser test needs /usr/bin/chromium"
+            " the browser and cross-engine tests need them"
         )
         return
-    say(f"installing {', '.join(missing)} for the dashboard browser test (apt-get)")
+    say(f"installing {', '.join(missing)} for the browser and engine tests (apt-get)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
     if run(["apt-get", "update", "-q"], env=env) != 0 or run(install, env=env) != 0:
-        say("apt-get failed: the browser test will fail; see the messages above")
+        say("apt-get failed: the tests needing them will fail; see the messages above")
 
 
 def test(_: argparse.Namespace) -> int:
     """Run every check; report all failures, not just the first."""
     ensure_venv()
-    ensure_chromium()
+    ensure_test_packages()
     checks: dict[str, list[str | Path]] = {
         "ruff lint": [BIN / "ruff", "check", "."],
         "ruff format": [BIN / "ruff", "format", "--check", "."],

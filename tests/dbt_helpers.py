@@ -30,6 +30,7 @@ class DbtRun:
     messages: list[str] = field(default_factory=list)
     db_path: Path = Path()
     target_path: Path = Path()
+    result: Any = None  # dbtRunnerResult.result (e.g. `dbt show`'s rows)
 
     @property
     def log(self) -> str:
@@ -87,7 +88,7 @@ def run_dbt(
         ]
     )
     release_duckdb()
-    return DbtRun(bool(result.success), messages, db_path, target_path)
+    return DbtRun(bool(result.success), messages, db_path, target_path, result.result)
 
 
 def release_duckdb() -> None:

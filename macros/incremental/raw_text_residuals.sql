@@ -18,13 +18,13 @@
     {{ return({
         "order_id": "order_id",
         "customer_id": "customer_id",
-        "order_date": "cast(order_date as varchar)",
+        "order_date": "cast(order_date as " ~ dbt.type_string() ~ ")",
         "product_category": "nullif(product_category, 'unknown')",
-        "amount": "cast(cast(amount as decimal(18, 2)) as varchar)",
-        "cost": "cast(cast(cost as decimal(18, 2)) as varchar)",
+        "amount": "cast(cast(amount as decimal(18, 2)) as " ~ dbt.type_string() ~ ")",
+        "cost": "cast(cast(cost as decimal(18, 2)) as " ~ dbt.type_string() ~ ")",
         "promotion_id": "promotion_id",
         "status": "status",
-        "updated_at": "cast(updated_at as varchar)",
+        "updated_at": "cast(updated_at as " ~ dbt.type_string() ~ ")",
     }) }}
 {%- endmacro %}
 
@@ -33,6 +33,15 @@
     stops the run then). Lets a view name its source file without reading it. -#}
 {% macro raw_file_path(table) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- if target.type != 'duckdb' -%}
+        {#- Other engines: the loader (scripts/engines.py) stored the file's name. -#}
+        {%- set relation = api.Relation.create(
+            database=target.database if target.type != 'spark' else none,
+            schema=var('raw_schema'), identifier=table) -%}
+        {%- set found = run_query(
+            "select max(_source_file) from " ~ relation).columns[0].values() -%}
+        {{ return(found[0] or '') }}
+    {%- endif -%}
     {%- set raw_dir = (var('raw_data_path') | string).rstrip('/') | replace("'", "''") -%}
     {%- set found = run_query(
         "select file from glob('" ~ raw_dir ~ "/" ~ table ~ ".parquet')"

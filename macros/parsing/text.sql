@@ -8,6 +8,14 @@
     nullif(trim({{ column }}, ' ' || chr(9) || chr(10) || chr(13) || chr(12288)), '')
 {%- endmacro %}
 
+{#- Spark: chr() is ASCII only, so the ideographic space is a literal escape. -#}
+{% macro spark__clean_text(column) -%}
+    nullif(
+        trim(both concat(' ', chr(9), chr(10), chr(13), '\u3000') from {{ column }}),
+        ''
+    )
+{%- endmacro %}
+
 {#- Same result; DuckDB's trim with a character set is slow (about 4x on 10 million
     rows), so it only runs when the first or last character is one to strip. -#}
 {% macro duckdb__clean_text(column) -%}
@@ -45,4 +53,16 @@
 
 {% macro duckdb__hash_pii(column) -%}
     sha256('{{ env_var("WAREHOUSE_PII_SALT", "") }}' || {{ column }})
+{%- endmacro %}
+
+{#- The same hex SHA-256 as on DuckDB, so hashes agree across engines. -#}
+{% macro postgres__hash_pii(column) -%}
+    encode(
+        sha256(convert_to('{{ env_var("WAREHOUSE_PII_SALT", "") }}' || {{ column }}, 'UTF8')),
+        'hex'
+    )
+{%- endmacro %}
+
+{% macro spark__hash_pii(column) -%}
+    sha2('{{ env_var("WAREHOUSE_PII_SALT", "") }}' || {{ column }}, 256)
 {%- endmacro %}

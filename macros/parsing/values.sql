@@ -1,6 +1,10 @@
 {#- Parsers from raw text to typed values. Each returns null when the text does not
     parse, so staging can reject the row with a reason instead of failing the file.
-    DuckDB implementations; other adapters dispatch to their own. -#}
+    DuckDB implementations first; the default__ ones (PostgreSQL, Spark) accept the
+    same forms of the raw input contract, gated by regular expressions, so every
+    engine parses a contract value to the same value (macros/parsing/portable.sql).
+    Exotic forms DuckDB also accepts ('infinity', '1_000', zone names) parse on
+    DuckDB only (README, Running on PostgreSQL or Spark). -#}
 
 {#- Dates as 2026-03-05, 2026/3/5, 20260305, 2026.3.5 or any timestamp (its date
     in the warehouse time zone). -#}
@@ -24,6 +28,13 @@
             ) as date
         ),
         cast({{ parse_timestamp(column) }} as date)
+    )
+{%- endmacro %}
+
+{% macro default__parse_date(column) -%}
+    cast(
+        {{ timestamp_from_iso(iso_timestamp_text(clean_text(column), dotted_date=true)) }}
+        as date
     )
 {%- endmacro %}
 
@@ -54,6 +65,10 @@
     )
 {%- endmacro %}
 
+{% macro default__parse_timestamp(column) -%}
+    {{ timestamp_from_iso(iso_timestamp_text(clean_text(column))) }}
+{%- endmacro %}
+
 {#- Decimal amounts; thousands separators, currency signs and spaces removed. -#}
 {% macro parse_decimal(column) -%}
     {{ return(adapter.dispatch('parse_decimal')(column)) }}
@@ -71,6 +86,10 @@
     )
 {%- endmacro %}
 
+{% macro default__parse_decimal(column) -%}
+    {{ decimal_from_text(regex_replace_all(clean_text(column), '[,¥￥$ ]', '')) }}
+{%- endmacro %}
+
 {#- Whole numbers; '12' and '12.0' parse, '12.5' and 'abc' do not. -#}
 {% macro parse_integer(column) -%}
     {{ return(adapter.dispatch('parse_integer')(column)) }}
@@ -84,6 +103,13 @@
     end
 {%- endmacro %}
 
+{% macro default__parse_integer(column) -%}
+    {%- set number = decimal_from_text(clean_text(column)) -%}
+    case
+        when {{ number }} = floor({{ number }}) then cast({{ number }} as bigint)
+    end
+{%- endmacro %}
+
 {#- A double-precision float type on every adapter (dbt.type_float() is 4-byte
     FLOAT on DuckDB). -#}
 {% macro type_double() -%}
@@ -93,3 +119,5 @@
 {% macro default__type_double() -%}double precision{%- endmacro %}
 
 {% macro duckdb__type_double() -%}double{%- endmacro %}
+
+{% macro spark__type_double() -%}double{%- endmacro %}

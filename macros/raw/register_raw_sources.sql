@@ -6,8 +6,11 @@
     data row) let a rejected row be traced back to the file. A missing file or a
     missing column stops the run with a message naming them. -#}
 {% macro register_raw_sources() %}
-    {%- if not execute or target.type != 'duckdb' -%}
+    {%- if not execute -%}
         {{ return('') }}
+    {%- endif -%}
+    {%- if target.type != 'duckdb' -%}
+        {{ return(check_loaded_raw_tables()) }}
     {%- endif -%}
     {%- set raw_dir = (var('raw_data_path') | string).rstrip('/') -%}
     {%- set schema = var('raw_schema') -%}
@@ -83,4 +86,37 @@
         {%- do header.update({name | trim | lower: name}) -%}
     {%- endfor -%}
     {{ return(header) }}
+{% endmacro %}
+
+{#- Engines other than DuckDB read tables in var('raw_schema') written by
+    `python scripts/engines.py load`: stop with that command when one is missing,
+    and say which tags this engine cannot compute. -#}
+{% macro check_loaded_raw_tables() %}
+    {%- for table in raw_contract() -%}
+        {%- set relation = adapter.get_relation(
+            database=target.database if target.type != 'spark' else none,
+            schema=var('raw_schema'), identifier=table) -%}
+        {%- if relation is none -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw table " ~ var('raw_schema') ~ "." ~ table ~ " missing on target "
+                ~ target.name ~ " (" ~ target.type ~ "). Load the raw files first:"
+                ~ " python scripts/engines.py load --target " ~ target.type
+                ~ " --raw <directory of the raw files>"
+            ) }}
+        {%- endif -%}
+        {{ log("raw " ~ table ~ " <- table " ~ relation, info=True) }}
+    {%- endfor -%}
+    {%- if not python_models_supported() -%}
+        {{ log(
+            "ltv is DuckDB-only: " ~ target.type ~ " runs no dbt Python models, so the"
+            ~ " LTV prediction is skipped and every customer's ltv tag = unknown",
+            info=True) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{#- Whether this adapter runs the project's dbt Python models (the LTV fit). The
+    models are disabled elsewhere (dbt_project.yml, same condition). -#}
+{% macro python_models_supported() %}
+    {{ return(target.type == 'duckdb') }}
 {% endmacro %}

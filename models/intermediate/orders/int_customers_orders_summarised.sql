@@ -45,15 +45,24 @@ window_categories as (
     group by customer_id, product_category
 ),
 
+ranked_categories as (
+    select
+        customer_id,
+        product_category,
+        row_number() over (
+            partition by customer_id
+            order by
+                category_order_count desc, category_amount desc, product_category asc
+        ) as category_rank
+    from window_categories
+),
+
 preferred_category as (
     select
         customer_id,
         product_category as preferred_product_category
-    from window_categories
-    qualify row_number() over (
-        partition by customer_id
-        order by category_order_count desc, category_amount desc, product_category asc
-    ) = 1
+    from ranked_categories
+    where category_rank = 1
 ),
 
 summarised as (

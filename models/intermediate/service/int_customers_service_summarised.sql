@@ -47,15 +47,23 @@ channel_counts as (
     group by customer_id, channel
 ),
 
+ranked_channels as (
+    select
+        customer_id,
+        channel,
+        row_number() over (
+            partition by customer_id
+            order by channel_interaction_count desc, channel asc
+        ) as channel_rank
+    from channel_counts
+),
+
 preferred_channel as (
     select
         customer_id,
         channel as preferred_channel
-    from channel_counts
-    qualify row_number() over (
-        partition by customer_id
-        order by channel_interaction_count desc, channel asc
-    ) = 1
+    from ranked_channels
+    where channel_rank = 1
 ),
 
 summarised as (

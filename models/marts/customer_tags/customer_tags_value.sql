@@ -10,8 +10,17 @@ order_metrics as (
     select * from {{ ref('int_customers_orders_summarised') }}
 ),
 
+{# The prediction is a Python model: on an adapter without Python models it is
+    disabled and every customer's ltv is unknown (DECISIONLOG 2026-11-27). -#}
 ltv_predictions as (
-    select * from {{ ref('int_customers_ltv_predicted') }}
+    {%- if python_models_supported() %}
+        select * from {{ ref('int_customers_ltv_predicted') }}
+    {%- else %}
+        select
+            customer_id,
+            cast(null as {{ type_double() }}) as predicted_ltv
+        from order_metrics
+    {%- endif %}
 ),
 
 metrics as (

@@ -12,8 +12,10 @@
     var('orders_incremental_check_rows') stored rows are parsed again and compared
     first: if they changed (file rewritten, reordered or truncated) the run stops
     and asks for --full-refresh (DECISIONLOG). -#}
+{#- Spark (session method, Parquet tables) has no delete+insert: a table there,
+    rebuilt in full on every run (DECISIONLOG 2026-11-27). -#}
 {{ config(
-    materialized='incremental',
+    materialized='table' if target.type == 'spark' else 'incremental',
     unique_key='_source_row',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
@@ -130,12 +132,13 @@ tail_check as (
     select
         case
             when count(*) = 0 then true
-            else error(
-                'The orders file changed before its last loaded row (rewritten, '
+            else {{ raise_sql_error(
+                "'The orders file changed before its last loaded row (rewritten, '
                 || 'reordered or truncated; first changed row '
-                || min(_source_row) || '): incremental loading needs an '
-                || 'append-only file. Rebuild with: dbt build --full-refresh'
-            )
+                || cast(min(_source_row) as " ~ dbt.type_string() ~ ") || '): "
+                ~ "incremental loading needs an append-only file. Rebuild with: "
+                ~ "dbt build --full-refresh'"
+            ) }}
         end as is_append_only
     from changed_tail
 ),
@@ -163,7 +166,7 @@ stored_versions as (
 {%- endif %}
 
 {# Materialised once in memory: the versions are read three times below. #}
-versions as materialized (
+versions as {{ cte_materialized() }} (
     select * from {{ 'appended' if is_incremental() else 'encoded' }}
     {%- if is_incremental() %}
         union all
@@ -184,18 +187,15 @@ multi_version_orders as (
 multi_version_ranks as (
     select
         _source_row,
-        row_number() over newest_first as version_rank,
-        count(*) over (
-            newest_first rows between unbounded preceding and unbounded following
-        ) as version_count
+        row_number() over (
+            partition by order_id
+            order by updated_at desc, _source_row desc
+        ) as version_rank,
+        count(*) over (partition by order_id) as version_count
     from versions
     where
         row_reject_reason is null
         and order_id in (select multi_version_orders.order_id from multi_version_orders)
-    window newest_first as (
-        partition by order_id
-        order by updated_at desc, _source_row desc
-    )
 ),
 
 ranked as (

@@ -1,0 +1,498 @@
+"""Other engines than DuckDB: a local PostgreSQL server, a local Spark, and the loader
+that puts the raw files into their `raw` schema (scripts/engines.py is the CLI).
+
+Every setting is an environment variable with a default, read by profiles.yml too:
+
+    WAREHOUSE_PG_HOST / _PORT / _USER / _PASSWORD / _DBNAME   the dbt connection
+    WAREHOUSE_PG_DIR     where `postgres start` keeps its cluster (.engines/postgres)
+    WAREHOUSE_SPARK_DIR  Spark's warehouse and metastore (.engines/spark)
+    WAREHOUSE_TIMEZONE   session time zone of both engines (UTC)
+
+The raw files are read with DuckDB exactly as the dbt hook register_raw_sources reads
+them on DuckDB (every contract column as text, _source_file, _source_row), so the
+text every engine parses is byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+# The raw input contract, as macros/raw/raw_contract.sql (tests check they agree).
+RAW_CONTRACT: dict[str, list[str]] = {
+    "customers": [
+        "customer_id", "customer_name", "customer_type", "industry",
+        "employee_count", "province", "city", "phone", "email",
+        "decision_role", "created_at", "updated_at",
+    ],
+    "orders": [
+        "order_id", "customer_id", "order_date", "product_category", "amount",
+        "cost", "promotion_id", "status", "updated_at",
+    ],
+    "promotions": [
+        "promotion_id", "promotion_name", "promotion_type", "start_date",
+        "end_date", "discount_rate",
+    ],
+    "service_interactions": [
+        "interaction_id", "customer_id", "occurred_at", "channel",
+        "interaction_type", "satisfaction",
+    ],
+}  # fmt: skip
+CSV_ENCODINGS = ("utf-8", "utf-16", "latin-1")
+# Debian packages: the server, and a JDK for Spark (with a file each one installs).
+POSTGRES_PACKAGES = ("postgresql",)
+JDK_PACKAGES = ("default-jdk-headless",)
+
+
+class EngineError(Exception):
+    """A problem the user can fix (the CLI prints it without a traceback)."""
+
+
+def say(message: str) -> None:
+    print(f"[engines] {message}", flush=True)
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+# ---- apt ---------------------------------------------------------------------------
+
+
+def apt_install(packages: Sequence[str], reason: str) -> None:
+    """Install Debian packages with apt-get (root only), or explain what is missing."""
+    if not Path("/usr/bin/apt-get").exists() or os.geteuid() != 0:
+        raise EngineError(
+            f"{reason} needs the Debian package(s) {', '.join(packages)}: install them"
+            f" (sudo apt-get install {' '.join(packages)}) or run this as root."
+        )
+    say(f"installing {', '.join(packages)} ({reason}) with apt-get")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+    ):
+        if subprocess.call(command, env=environment) != 0:
+            raise EngineError(f"apt-get failed installing {', '.join(packages)}")
+
+
+# ---- PostgreSQL --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    base_dir: Path
+
+    @classmethod
+    def from_env(cls) -> PostgresSettings:
+        port = env("WAREHOUSE_PG_PORT", "54329")
+        if not port.isdigit():
+            raise EngineError(f"WAREHOUSE_PG_PORT must be a port number, got {port!r}")
+        base = Path(env("WAREHOUSE_PG_DIR", str(ROOT / ".engines" / "postgres")))
+        return cls(
+            host=env("WAREHOUSE_PG_HOST", "localhost"),
+            port=int(port),
+            user=env("WAREHOUSE_PG_USER", "warehouse"),
+            password=env("WAREHOUSE_PG_PASSWORD", "warehouse"),
+            dbname=env("WAREHOUSE_PG_DBNAME", "warehouse"),
+            base_dir=base.resolve(),
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.base_dir / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.base_dir / "postgres.log"
+
+    def connect(self, admin: bool = False) -> Any:
+        """A psycopg2 connection: as the superuser over the cluster's own socket
+        (admin), else as the warehouse role over TCP, like dbt."""
+        import psycopg2
+
+        if admin:
+            return psycopg2.connect(
+                host=str(self.socket_dir), port=self.port, user="postgres",
+                dbname="postgres",
+            )  # fmt: skip
+        return psycopg2.connect(
+            host=self.host, port=self.port, user=self.user,
+            password=self.password, dbname=self.dbname,
+        )  # fmt: skip
+
+
+def postgres_bin_dir(install: bool = True) -> Path:
+    """Directory of initdb and pg_ctl (Debian keeps them off PATH)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda path: (
+            int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0
+        ),
+    )
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).resolve().parent
+    if not install:
+        raise EngineError("PostgreSQL is not installed (no initdb found)")
+    apt_install(POSTGRES_PACKAGES, "the PostgreSQL engine")
+    return postgres_bin_dir(install=False)
+
+
+def _as_server_user(command: Sequence[str | Path]) -> list[str]:
+    """PostgreSQL refuses to run as root: run as the `postgres` OS user then."""
+    parts = [str(part) for part in command]
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *parts]
+    return parts
+
+
+def _run_server_command(command: Sequence[str | Path], what: str) -> str:
+    result = subprocess.run(
+        _as_server_user(command), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise EngineError(f"{what} failed:\n{result.stdout}{result.stderr}".rstrip())
+    return result.stdout
+
+
+def postgres_is_running(settings: PostgresSettings) -> bool:
+    if not (settings.data_dir / "PG_VERSION").exists():
+        return False
+    command = [postgres_bin_dir(install=False) / "pg_ctl", "status", "-D"]
+    result = subprocess.run(
+        _as_server_user([*command, settings.data_dir]),
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def postgres_start(settings: PostgresSettings) -> None:
+    """initdb (first time), start on localhost:port, create the role and database.
+    Idempotent: a running cluster is left running, an existing role gets the
+    password of the environment."""
+    bin_dir = postgres_bin_dir()
+    settings.base_dir.mkdir(parents=True, exist_ok=True)
+    settings.socket_dir.mkdir(parents=True, exist_ok=True)
+    if len(str(settings.socket_dir)) > 90:
+        raise EngineError(
+            f"WAREHOUSE_PG_DIR {settings.base_dir} is too long for a Unix socket path:"
+            " choose a shorter directory"
+        )
+    if os.geteuid() == 0:
+        # The server runs as `postgres`: it owns its directory and must reach it.
+        shutil.chown(settings.base_dir, "postgres", "postgres")
+        shutil.chown(settings.socket_dir, "postgres", "postgres")
+        for parent in settings.base_dir.parents:
+            if parent.stat().st_mode & 0o001 == 0:
+                raise EngineError(
+                    f"the postgres OS user cannot enter {parent} (mode"
+                    f" {oct(parent.stat().st_mode & 0o777)}): set WAREHOUSE_PG_DIR to"
+                    " a directory it can reach"
+                )
+    if not (settings.data_dir / "PG_VERSION").exists():
+        say(f"initdb {settings.data_dir}")
+        _run_server_command(
+            [
+                bin_dir / "initdb", "-D", settings.data_dir, "-U", "postgres",
+                "--auth-local=trust", "--auth-host=scram-sha-256",
+                "--encoding=UTF8", "--locale=C.UTF-8",
+            ],
+            "initdb",
+        )  # fmt: skip
+    if postgres_is_running(settings):
+        say(f"postgres already running ({settings.data_dir})")
+    else:
+        say(f"starting postgres on localhost:{settings.port}")
+        options = (
+            f"-p {settings.port} -c listen_addresses=localhost"
+            f" -c unix_socket_directories={settings.socket_dir}"
+            " -c unix_socket_permissions=0700 -c fsync=off"
+            " -c full_page_writes=off -c synchronous_commit=off"
+        )
+        _run_server_command(
+            [
+                bin_dir / "pg_ctl", "start", "-D", settings.data_dir, "-w",
+                "-t", "60", "-l", settings.log_file, "-o", options,
+            ],
+            f"pg_ctl start (see {settings.log_file})",
+        )  # fmt: skip
+    _ensure_role_and_database(settings)
+    say(f"postgres ready: {settings.user}@localhost:{settings.port}/{settings.dbname}")
+
+
+def _ensure_role_and_database(settings: PostgresSettings) -> None:
+    from psycopg2 import sql
+
+    timezone = env("WAREHOUSE_TIMEZONE", "UTC")
+    connection = settings.connect(admin=True)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            role = sql.Identifier(settings.user)
+            cursor.execute("select 1 from pg_roles where rolname = %s", [settings.user])
+            verb = "alter" if cursor.fetchone() else "create"
+            cursor.execute(
+                sql.SQL(verb + " role {} login password {}").format(
+                    role, sql.Literal(settings.password)
+                )
+            )
+            cursor.execute(
+                "select 1 from pg_database where datname = %s", [settings.dbname]
+            )
+            database = sql.Identifier(settings.dbname)
+            if cursor.fetchone() is None:
+                say(f"creating database {settings.dbname}")
+                cursor.execute(
+                    sql.SQL("create database {} owner {}").format(database, role)
+                )
+            # Parsed timestamps are converted to this zone, as on DuckDB.
+            cursor.execute(
+                sql.SQL("alter database {} set timezone to {}").format(
+                    database, sql.Literal(timezone)
+                )
+            )
+    finally:
+        connection.close()
+
+
+def postgres_stop(settings: PostgresSettings) -> None:
+    if not postgres_is_running(settings):
+        say("postgres is not running")
+        return
+    bin_dir = postgres_bin_dir(install=False)
+    _run_server_command(
+        [bin_dir / "pg_ctl", "stop", "-D", settings.data_dir, "-m", "fast", "-w"],
+        "pg_ctl stop",
+    )
+    say("postgres stopped")
+
+
+def postgres_status(settings: PostgresSettings) -> bool:
+    running = postgres_is_running(settings)
+    state = "running" if running else "not running"
+    say(f"postgres {state} (cluster {settings.data_dir}, port {settings.port})")
+    return running
+
+
+# ---- Spark -------------------------------------------------------------------------
+
+
+def ensure_java() -> None:
+    """Spark needs a JVM: install Debian's JDK when `java` is missing."""
+    if shutil.which("java"):
+        return
+    apt_install(JDK_PACKAGES, "the Spark engine")
+    if not shutil.which("java"):
+        raise EngineError("java is still not on PATH after installing a JDK")
+
+
+def spark_dir() -> Path:
+    """WAREHOUSE_SPARK_DIR, relative to the working directory like in profiles.yml
+    (every documented command runs from the project root)."""
+    return Path(env("WAREHOUSE_SPARK_DIR", ".engines/spark")).resolve()
+
+
+def spark_settings(base: Path | None = None) -> dict[str, str]:
+    """The SparkSession settings, the same as the `spark` output of profiles.yml
+    builds from the same environment variables: warehouse and Derby metastore
+    inside WAREHOUSE_SPARK_DIR, local mode, UTC."""
+    base = base or spark_dir()
+    timezone = env("WAREHOUSE_TIMEZONE", "UTC")
+    return {
+        "spark.master": "local[2]",
+        "spark.sql.warehouse.dir": str(base / "warehouse"),
+        # Relative to derby.system.home: the same database from any directory.
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            "jdbc:derby:;databaseName=metastore_db;create=true"
+        ),
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={base} -Duser.timezone={timezone}"
+        ),
+        "spark.sql.session.timeZone": timezone,
+        "spark.sql.shuffle.partitions": "1",
+        "spark.sql.adaptive.enabled": "false",
+        "spark.ui.enabled": "false",
+    }
+
+
+def spark_session(settings: Mapping[str, str] | None = None) -> Any:
+    """The process's SparkSession (dbt-spark's `session` method reuses it)."""
+    from pyspark.sql import SparkSession
+
+    ensure_java()
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in (settings or spark_settings()).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+# ---- Loading the raw files ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawFile:
+    table: str
+    path: str  # as the dbt hook names it (its _source_file)
+    select_sql: str  # DuckDB: every contract column as text, _source_file/_row
+
+
+def find_raw_files(raw_dir: Path | str, csv_encoding: str = "utf-8") -> list[RawFile]:
+    """Each contract table's file in raw_dir (Parquet wins over CSV) and the DuckDB
+    query reading it the way macros/raw/register_raw_sources.sql does."""
+    if csv_encoding not in CSV_ENCODINGS:
+        raise EngineError(f"--csv-encoding must be one of {', '.join(CSV_ENCODINGS)}")
+    directory = str(raw_dir).rstrip("/")
+    if not Path(directory).is_dir():
+        raise EngineError(f"raw directory {directory} does not exist")
+    files = []
+    with duckdb.connect() as con:
+        for table, columns in RAW_CONTRACT.items():
+            candidates = [f"{directory}/{table}.parquet", f"{directory}/{table}.csv"]
+            path = next((c for c in candidates if Path(c).is_file()), None)
+            if path is None:
+                raise EngineError(
+                    f"Raw file missing: expected {candidates[0]} or {candidates[1]}"
+                )
+            quoted = path.replace("'", "''")
+            if path.endswith(".parquet"):
+                reader = f"read_parquet('{quoted}', file_row_number = true)"
+                row_number = "file_row_number + 1"
+            else:
+                reader = (
+                    f"read_csv('{quoted}', header = true, all_varchar = true,"
+                    " delim = ',', quote = '\"', escape = '\"',"
+                    f" encoding = '{csv_encoding}')"
+                )
+                row_number = "row_number() over ()"
+            try:
+                described = con.execute(f"describe select * from {reader}").fetchall()
+                names = [row[0] for row in described]
+            except duckdb.Error as error:
+                raise EngineError(f"cannot read raw file {path}: {error}") from error
+            header = {name.strip().lower(): name for name in names}
+            missing = [column for column in columns if column not in header]
+            if missing:
+                raise EngineError(
+                    f"Raw file {path} is missing required column(s): "
+                    f"{', '.join(missing)}. Found: {', '.join(names)}."
+                )
+            selected = ", ".join(
+                f'cast("{header[column]}" as varchar) as {column}' for column in columns
+            )
+            files.append(
+                RawFile(
+                    table,
+                    path,
+                    f"select {selected}, '{quoted}' as _source_file,"
+                    f" cast({row_number} as bigint) as _source_row from {reader}",
+                )
+            )
+    return files
+
+
+def load_postgres(files: Sequence[RawFile], schema: str = "raw") -> None:
+    """Replace <schema>.<table> by each file: text columns, COPY in bulk."""
+    from psycopg2 import sql
+
+    settings = PostgresSettings.from_env()
+    try:
+        connection = settings.connect()
+    except Exception as error:  # psycopg2.OperationalError, without importing it
+        raise EngineError(
+            f"cannot connect to postgres at {settings.host}:{settings.port} as"
+            f" {settings.user}: {str(error).strip()}. Start it with:"
+            " python scripts/engines.py postgres start"
+        ) from error
+    with tempfile.TemporaryDirectory(prefix="tag_warehouse_load_") as tmp:
+        try:
+            with connection, connection.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("create schema if not exists {}").format(
+                        sql.Identifier(schema)
+                    )
+                )
+                for raw in files:
+                    csv_path = Path(tmp) / f"{raw.table}.csv"
+                    with duckdb.connect() as con:
+                        # NULL unquoted, '' quoted: COPY ... csv keeps them apart.
+                        con.execute(
+                            f"copy ({raw.select_sql}) to '{csv_path}'"
+                            " (header false, force_quote *)"
+                        )
+                    target = sql.Identifier(schema, raw.table)
+                    columns = [*RAW_CONTRACT[raw.table], "_source_file"]
+                    definition = sql.SQL(", ").join(
+                        [sql.SQL("{} text").format(sql.Identifier(c)) for c in columns]
+                        + [sql.SQL("_source_row bigint")]
+                    )
+                    cursor.execute(
+                        sql.SQL("drop table if exists {} cascade").format(target)
+                    )
+                    cursor.execute(
+                        sql.SQL("create table {} ({})").format(target, definition)
+                    )
+                    with csv_path.open(encoding="utf-8") as handle:
+                        cursor.copy_expert(
+                            sql.SQL("copy {} from stdin with (format csv)")
+                            .format(target)
+                            .as_string(connection),
+                            handle,
+                        )
+                    cursor.execute(sql.SQL("analyze {}").format(target))
+                    say(f"postgres {schema}.{raw.table} <- {raw.path}")
+        finally:
+            connection.close()
+
+
+def load_spark(files: Sequence[RawFile], schema: str = "raw") -> None:
+    """Replace <schema>.<table> by each file in Spark's warehouse (Parquet tables)."""
+    spark = spark_session()
+    spark.sql(f"create database if not exists {schema}")
+    with tempfile.TemporaryDirectory(prefix="tag_warehouse_load_") as tmp:
+        for raw in files:
+            parquet = Path(tmp) / f"{raw.table}.parquet"
+            with duckdb.connect() as con:
+                con.execute(f"copy ({raw.select_sql}) to '{parquet}' (format parquet)")
+            frame = spark.read.parquet(str(parquet))
+            spark.sql(f"drop table if exists {schema}.{raw.table}")
+            frame.write.format("parquet").mode("overwrite").saveAsTable(
+                f"{schema}.{raw.table}"
+            )
+            say(f"spark {schema}.{raw.table} <- {raw.path}")
+
+
+def load(target: str, raw_dir: Path | str, csv_encoding: str = "utf-8") -> None:
+    started = time.monotonic()
+    files = find_raw_files(raw_dir, csv_encoding)
+    schema = env("WAREHOUSE_RAW_SCHEMA", "raw")
+    if target == "postgres":
+        load_postgres(files, schema)
+    elif target == "spark":
+        load_spark(files, schema)
+    else:
+        raise EngineError(f"unknown target {target!r}: postgres or spark")
+    elapsed = time.monotonic() - started
+    say(f"loaded {len(files)} raw tables into {target} in {elapsed:.1f}s")

@@ -1,0 +1,318 @@
+"""The same models on DuckDB, PostgreSQL and Spark give every customer the same tags.
+
+One small generated dirty data set (CSV) is built three times: on DuckDB from the
+files, and on a throw-away PostgreSQL cluster and a local Spark (one session for the
+loader and dbt) from the tables `scripts/engines.py load` writes. The six tag marts
+are compared tag by tag, customer by customer. ltv is a fitted Python model that
+only DuckDB runs, so DuckDB builds with ltv_enabled false here: ltv is `unknown`
+on every engine and is compared too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, run_dbt
+
+from tag_warehouse import engines
+from tag_warehouse.generate import generate, write
+
+TAG_MARTS = [
+    "customer_tags_basic",
+    "customer_tags_behavior",
+    "customer_tags_value",
+    "customer_tags_preference",
+    "customer_tags_lifecycle",
+    "customer_tags_service",
+]
+# The six tag marts with everything upstream of them (two seeds among them).
+SELECTION = ["--select", *(f"+{mart}" for mart in TAG_MARTS)]
+
+# (relation, customer_id or _source_row) -> column (a tag) -> value
+Tags = dict[tuple[str, str], dict[str, str]]
+
+
+# Raw text in every form of the raw input contract, and broken ones, parsed by the
+# staging parsers on each engine (the generated data has only some of the forms).
+PARSER_INPUTS = [
+    "2026-06-01", "2026-6-1", "2026/6/2", "2026/06/02", "20260603", "2026.3.5",
+    "2026-06-01 12:00:00+08:00", "2026-06-01T12:00:00Z", "2026-06-01 12:00",
+    "2026-06-01 1:02:03", "2026-06-01 12:00:00-05:30", "2026-06-01 12:00:00+08",
+    "2026/3/5 10:00:00", "2026/3/5 10:00", "2024-02-29", "2023-02-29", "2024-02-30",
+    "2025-13-45", "2025-13-45 25:61:00", "2024-02-30 12:00:00", "2026-06-01 23:59:60",
+    "2026-04-31", "20261301", "not a date", "31/31/2024", "N/A", "yesterday", "",
+    "  ", " 2026-06-01\u3000", "\t2026-06-01 ", "1,200.50", "¥100", "￥1 000", "$5",
+    "-5", "+5", ".5", "5.", "1.23455", "-1.23455", "1e3", "abc", "12,5O", "1OO",
+    "--", "12.0", "12.5", "007", " 42 ", "99999999999999999999",
+]  # fmt: skip
+PARSERS = ["parse_date", "parse_timestamp", "parse_decimal", "parse_integer"]
+
+
+def parser_sql() -> str:
+    """`dbt show` SQL: each input, and each parser's result as text."""
+    rows = " union all ".join(
+        f"select {number} as input_number, '{text}' as input_text"
+        for number, text in enumerate(PARSER_INPUTS)
+    )
+    parsed = ", ".join(
+        f"cast({{{{ {parser}('input_text') }}}} as {{{{ dbt.type_string() }}}})"
+        f" as {parser}"
+        for parser in PARSERS
+    )
+    return f"with inputs as ({rows}) select input_number, {parsed} from inputs"
+
+
+def parsed_inputs(workdir: Path, raw_dir: Path, target: str) -> Tags:
+    show = run_dbt(
+        ["show", "--inline", parser_sql(), "--limit", "1000", "--target", target],
+        workdir,
+        raw_dir,
+        extra_vars=SMALL_DATA_VARS,
+    )
+    assert show.success, f"dbt show on {target} failed:\n{show.log}"
+    table = show.result.results[0].agate_table
+    assert len(table.rows) == len(PARSER_INPUTS)
+    return {
+        ("parsers", repr(PARSER_INPUTS[int(row[0])])): {
+            parser: str(value) for parser, value in zip(PARSERS, row[1:], strict=True)
+        }
+        for row in table.rows
+    }
+
+
+def tag_columns() -> dict[str, list[str]]:
+    """mart -> its tag columns, from the tag registry seed."""
+    columns: dict[str, list[str]] = {mart: [] for mart in TAG_MARTS}
+    with (ROOT / "seeds" / "tag_registry.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            columns[row["mart"]].append(row["tag"])
+    return columns
+
+
+# Besides the tags: how staging classified every raw row (parsing parity).
+ROW_CHECKS = {
+    f"base_crm__{table}": ["row_status", "reject_reason", "reject_column"]
+    for table in engines.RAW_CONTRACT
+}
+
+
+def compared_columns() -> dict[str, list[str]]:
+    """relation (schema.table) -> the compared columns after its key."""
+    marts = {f"marts.{mart}": tags for mart, tags in tag_columns().items()}
+    return marts | {f"staging.{base}": cols for base, cols in ROW_CHECKS.items()}
+
+
+def queries() -> dict[str, str]:
+    """relation -> a query of its key (customer_id, or _source_row) and columns."""
+    keys = {"marts": "customer_id", "staging": "_source_row"}
+    return {
+        relation: f"select {keys[relation.split('.')[0]]}, {', '.join(columns)}"
+        f" from {relation}"
+        for relation, columns in compared_columns().items()
+    }
+
+
+def as_tags(relation: str, rows: list[Any]) -> Tags:
+    names = compared_columns()[relation]
+    return {
+        (relation, str(row[0])): {
+            name: str(value) for name, value in zip(names, row[1:], strict=True)
+        }
+        for row in rows
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def build(workdir: Path, raw_dir: Path, target: str, data_tests: bool) -> DbtRun:
+    """One `dbt build` of the seeds and the tag marts with their parents on a target,
+    with the data tests whose parents are all built when data_tests is set. Unit
+    tests run on DuckDB only: the value mart's mock the DuckDB-only LTV model."""
+    resource_types = ["seed", "model", *(["test"] if data_tests else [])]
+    # The data tests read every seed (the tag registry binds the tag values).
+    seeds = ["resource_type:seed"] if data_tests else []
+    run = run_dbt(
+        [
+            "build",
+            *SELECTION,
+            *seeds,
+            "--resource-type",
+            *resource_types,
+            "--indirect-selection",
+            "cautious",
+            "--target",
+            target,
+        ],
+        workdir,
+        raw_dir,
+        extra_vars=SMALL_DATA_VARS,
+    )
+    assert run.success, f"dbt build on {target} failed:\n{run.log}"
+    return run
+
+
+@pytest.fixture(scope="module")
+def engine_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~400 customers with 5 % planted dirt, as CSV (the loader's harder path)."""
+    raw_dir = tmp_path_factory.mktemp("engine_raw")
+    tables = generate(
+        n_customers=400, seed=11, as_of=dt.date(2026, 6, 30), dirty_rate=0.05
+    )
+    write(tables, raw_dir, "csv")
+    return raw_dir
+
+
+@pytest.fixture(scope="module")
+def duckdb_tags(tmp_path_factory: pytest.TempPathFactory, engine_raw_dir: Path) -> Tags:
+    workdir = tmp_path_factory.mktemp("engine_duckdb")
+    run = build(workdir, engine_raw_dir, "duckdb", False)
+    tags = parsed_inputs(workdir, engine_raw_dir, "duckdb")
+    for relation, sql in queries().items():
+        tags |= as_tags(relation, run.query(sql))
+    return tags
+
+
+@pytest.fixture(scope="module")
+def postgres_env() -> Iterator[engines.PostgresSettings]:
+    """A throw-away cluster on a free port, started by the project's own code."""
+    base = Path(tempfile.mkdtemp(prefix="tw_pg_"))
+    base.chmod(0o755)  # the server runs as the postgres OS user when we are root
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_PG_DIR", str(base))
+        patch.setenv("WAREHOUSE_PG_PORT", str(free_port()))
+        settings = engines.PostgresSettings.from_env()
+        engines.postgres_start(settings)
+        try:
+            yield settings
+        finally:
+            engines.postgres_stop(settings)
+            shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_tags(
+    tmp_path_factory: pytest.TempPathFactory,
+    engine_raw_dir: Path,
+    postgres_env: engines.PostgresSettings,
+) -> Tags:
+    engines.load("postgres", engine_raw_dir)
+    # Data tests too: they are portable SQL and fast on PostgreSQL.
+    workdir = tmp_path_factory.mktemp("engine_postgres")
+    run = build(workdir, engine_raw_dir, "postgres", True)
+    results = json.loads((run.target_path / "run_results.json").read_text())
+    passed_tests = [
+        result
+        for result in results["results"]
+        if result["unique_id"].startswith("test.") and result["status"] == "pass"
+    ]
+    assert len(passed_tests) > 200, "the data tests did not run on PostgreSQL"
+    tags = parsed_inputs(workdir, engine_raw_dir, "postgres")
+    connection = postgres_env.connect()
+    try:
+        with connection.cursor() as cursor:
+            for relation, sql in queries().items():
+                cursor.execute(sql)
+                tags |= as_tags(relation, cursor.fetchall())
+    finally:
+        connection.close()
+    return tags
+
+
+@pytest.fixture(scope="module")
+def spark_loading(
+    tmp_path_factory: pytest.TempPathFactory, engine_raw_dir: Path
+) -> Iterator[Future[None]]:
+    """Start Spark and load the raw tables in a background thread, so the JVM start
+    and the load overlap the DuckDB and PostgreSQL builds. Loader and dbt share this
+    process's SparkSession (one JVM start)."""
+    spark_dir = tmp_path_factory.mktemp("engine_spark")
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(1) as pool:
+        patch.setenv("WAREHOUSE_SPARK_DIR", str(spark_dir))
+        loaded = pool.submit(engines.load, "spark", engine_raw_dir)
+        try:
+            yield loaded
+        finally:
+            if loaded.exception() is None:  # waits; then the session exists
+                engines.spark_session().stop()
+
+
+@pytest.fixture(scope="module")
+def spark_tags(
+    tmp_path_factory: pytest.TempPathFactory,
+    engine_raw_dir: Path,
+    spark_loading: Future[None],
+) -> Tags:
+    spark_loading.result()
+    # No data tests: hundreds of small Spark jobs would take minutes.
+    workdir = tmp_path_factory.mktemp("engine_spark_dbt")
+    build(workdir, engine_raw_dir, "spark", False)
+    tags = parsed_inputs(workdir, engine_raw_dir, "spark")
+    spark = engines.spark_session()
+    for relation, sql in queries().items():
+        tags |= as_tags(relation, spark.sql(sql).collect())
+    return tags
+
+
+def differences(expected: Tags, actual: Tags) -> list[str]:
+    lines = []
+    for key in sorted(expected.keys() | actual.keys()):
+        want, got = expected.get(key), actual.get(key)
+        if want is None or got is None:
+            lines.append(f"{key}: only on {'the engine' if want is None else 'DuckDB'}")
+            continue
+        lines += [
+            f"{key} {tag}: duckdb {want[tag]!r}, engine {got[tag]!r}"
+            for tag in want
+            if want[tag] != got[tag]
+        ]
+    return lines
+
+
+def test_engines_share_the_raw_contract() -> None:
+    """The loader checks the same columns as the dbt hook (raw_contract.sql)."""
+    text = (ROOT / "macros" / "raw" / "raw_contract.sql").read_text(encoding="utf-8")
+    for table, columns in engines.RAW_CONTRACT.items():
+        quoted = ", ".join(f'"{column}"' for column in columns)
+        assert f'"{table}": [' in text
+        assert " ".join(quoted.split()) in " ".join(text.split()), table
+
+
+def test_postgres_tags_equal_duckdb(
+    spark_loading: Future[None], duckdb_tags: Tags, postgres_tags: Tags
+) -> None:
+    """(spark_loading first: Spark starts while DuckDB and PostgreSQL build.)"""
+    customers = [key for key in duckdb_tags if key[0].startswith("marts.")]
+    assert len(customers) == 6 * 400
+    assert differences(duckdb_tags, postgres_tags) == []
+
+
+def test_spark_tags_equal_duckdb(duckdb_tags: Tags, spark_tags: Tags) -> None:
+    assert differences(duckdb_tags, spark_tags) == []
+
+
+def test_loader_names_a_missing_column(tmp_path: Path, engine_raw_dir: Path) -> None:
+    for source in engine_raw_dir.iterdir():
+        shutil.copy(source, tmp_path / source.name)
+    orders = tmp_path / "orders.csv"
+    header, rest = orders.read_text(encoding="utf-8").split("\n", 1)
+    orders.write_text(header.replace("cost", "kost") + "\n" + rest, encoding="utf-8")
+    with pytest.raises(engines.EngineError, match=r"orders.csv is missing .*: cost"):
+        engines.find_raw_files(tmp_path)
+    os.remove(orders)
+    with pytest.raises(engines.EngineError, match="Raw file missing: expected"):
+        engines.find_raw_files(tmp_path)
