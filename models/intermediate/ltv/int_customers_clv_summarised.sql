@@ -49,3 +49,7 @@ summarised as (
 )
 
 select * from summarised
+{#- Nothing is fitted with var ltv_enabled false: the summary stays empty. -#}
+{%- if not var('ltv_enabled') %}
+    where false
+{%- endif %}
