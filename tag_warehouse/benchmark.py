@@ -41,18 +41,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tag_warehouse.generate import ORDERS_PER_CUSTOMER
+from tag_warehouse.marts import TAG_MARTS
 from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_SQL = ROOT / "scripts" / "floor_tags.sql"
 SEEDS_DIR = ROOT / "seeds"
 SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
-MARTS = ("basic", "behavior", "value", "preference", "lifecycle", "service")
 # dbt selection of the six tag marts and everything upstream (what the floor and
 # pandas compute, plus ltv); the project's other models (tag operations, semantic
 # layer, snapshots) come on top in the full build.
 LTV_OFF = {"ltv_enabled": False}
-TAG_MARTS_SELECTION = [f"+customer_tags_{mart}" for mart in MARTS]
+TAG_MARTS_SELECTION = [f"+{mart}" for mart in TAG_MARTS]
 # Model metrics that are floats fitted by an optimiser: compared with a tolerance.
 FITTED_COLUMNS = ("predicted_ltv",)
 
@@ -263,12 +263,11 @@ def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.Data
 def marts_tags(db_path: Path) -> pd.DataFrame:
     """The rule-based tags (ltv aside) of the six marts of a warehouse file."""
     joins = " ".join(
-        f"inner join marts.customer_tags_{mart} using (customer_id)"
-        for mart in MARTS[1:]
+        f"inner join marts.{mart} using (customer_id)" for mart in TAG_MARTS[1:]
     )
     sql = (
         f"select customer_id, {', '.join(TAG_COLUMNS)}"
-        f" from marts.customer_tags_{MARTS[0]} {joins}"
+        f" from marts.{TAG_MARTS[0]} {joins}"
     )
     with duckdb.connect(str(db_path), read_only=True) as con:
         frame = con.execute(sql).df()
@@ -297,14 +296,14 @@ def mart_differences(left_db: Path, right_db: Path) -> dict[str, int]:
     with duckdb.connect() as con:
         con.execute(f"attach '{left_db}' as l (read_only)")
         con.execute(f"attach '{right_db}' as r (read_only)")
-        for mart in MARTS:
-            table = f"marts.customer_tags_{mart}"
+        for mart in TAG_MARTS:
+            table = f"marts.{mart}"
             columns = [
                 row[0]
                 for row in con.execute(
                     "select column_name from information_schema.columns"
                     " where table_catalog = 'l' and table_schema = 'marts'"
-                    f" and table_name = 'customer_tags_{mart}'"
+                    f" and table_name = '{mart}'"
                 ).fetchall()
             ]
             exact = [c for c in columns if c not in FITTED_COLUMNS]

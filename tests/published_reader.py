@@ -17,16 +17,10 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
+from tag_warehouse.marts import TAG_MARTS
 from tag_warehouse.publish import current_version_dir, publish
 
-MART_TABLES = (
-    "customer_tags_basic",
-    "customer_tags_behavior",
-    "customer_tags_value",
-    "customer_tags_preference",
-    "customer_tags_lifecycle",
-    "customer_tags_service",
-)
+MART_TABLES = TAG_MARTS
 # One query over several tables: a reader that mixed two builds would see a
 # combination that matches neither build.
 FINGERPRINT_SQL = """

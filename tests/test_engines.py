@@ -27,15 +27,8 @@ from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, run_dbt
 
 from tag_warehouse import engines
 from tag_warehouse.generate import generate, write
+from tag_warehouse.marts import TAG_MARTS
 
-TAG_MARTS = [
-    "customer_tags_basic",
-    "customer_tags_behavior",
-    "customer_tags_value",
-    "customer_tags_preference",
-    "customer_tags_lifecycle",
-    "customer_tags_service",
-]
 # The six tag marts with everything upstream of them (two seeds among them).
 SELECTION = ["--select", *(f"+{mart}" for mart in TAG_MARTS)]
 

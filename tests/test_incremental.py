@@ -19,14 +19,12 @@ import pytest
 from dbt_helpers import AS_OF, DbtRun, run_dbt
 
 from tag_warehouse.benchmark import append_day, mart_differences
+from tag_warehouse.marts import TAG_MARTS
 
 NEXT_DAY = dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)
 # The six tag marts and everything upstream (the tag operations models are not
 # order-grain work and are left out to keep the test short).
-MARTS = [
-    f"+customer_tags_{m}"
-    for m in ("basic", "behavior", "value", "preference", "lifecycle", "service")
-]
+MARTS = [f"+{mart}" for mart in TAG_MARTS]
 STAGING = ("stg_crm__orders", "stg_crm__orders_rejected", "base_crm__orders")
 SELECTION = [*MARTS, "stg_crm__orders_rejected"]
 MARKER = "zz_not_parsed_again"
