@@ -3,15 +3,18 @@
     ltv_horizon_years after it (the horizon of the predicted values). -#}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 
+{%- set first_day = dbt.dateadd('year', -var('time_spine_years_back'), as_of_date) -%}
+{%- set last_day = dbt.dateadd('year', var('ltv_horizon_years'), as_of_date) -%}
+
 with
 
+spine as (
+    {{ dbt.date_spine('day', first_day, dbt.dateadd('day', 1, last_day)) }}
+),
+
 days as (
-    select cast(generate_series as date) as date_day
-    from generate_series(
-        {{ as_of_date }} - to_years({{ var('time_spine_years_back') }}),
-        {{ as_of_date }} + to_years({{ var('ltv_horizon_years') }}),
-        interval 1 day
-    )
+    select cast(date_day as date) as date_day
+    from spine
 )
 
 select * from days

@@ -101,12 +101,12 @@ checked as (
                 when parsed.value is null then 'value is empty'
                 when registry.tag is null then null
                 when
-                    not list_contains(
-                        string_split(registry.allowed_values, '|'), parsed.value
-                    )
+                    position(
+                        '|' || parsed.value || '|' in '|' || registry.allowed_values || '|'
+                    ) = 0
                     and not (
                         registry.open_values
-                        and regexp_full_match(parsed.value, '[a-z0-9_]+')
+                        and {{ regex_matches('parsed.value', '^[a-z0-9_]+$') }}
                     )
                     then 'value not allowed by the registry (allowed: '
                     || replace(registry.allowed_values, '|', ', ')

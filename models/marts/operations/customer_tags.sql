@@ -44,9 +44,7 @@ assigned as (
             as value, -- noqa: RF04
         case
             when active_overrides.override_row is not null then 'manual'
-            when
-                list_contains(cast([{{ model_tags }}] as varchar[]), rule_tags.tag)
-                then 'model'
+            when rule_tags.tag in ({{ model_tags }}) then 'model'
             else 'rule'
         end as assigned_by,
         registry.authoritative_source,
