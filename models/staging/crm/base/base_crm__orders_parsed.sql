@@ -123,9 +123,17 @@ file_tail as (
 ),
 
 changed_tail as (
-    (select * from stored_tail except select * from file_tail)
+    (
+        select * from stored_tail
+        except
+        select * from file_tail
+    )
     union all
-    (select * from file_tail except select * from stored_tail)
+    (
+        select * from file_tail
+        except
+        select * from stored_tail
+    )
 ),
 
 tail_check as (
