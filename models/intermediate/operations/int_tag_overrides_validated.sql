@@ -71,8 +71,9 @@ overlapping_overrides as (
             parsed.customer_id = other.customer_id
             and parsed.tag = other.tag
             and parsed.override_row != other.override_row
-            and parsed.valid_from <= coalesce(other.valid_until, date '9999-12-31')
-            and other.valid_from <= coalesce(parsed.valid_until, date '9999-12-31')
+            -- the two validity periods overlap (no valid_until: open-ended)
+            and (other.valid_until is null or parsed.valid_from <= other.valid_until)
+            and (parsed.valid_until is null or other.valid_from <= parsed.valid_until)
     group by parsed.override_row
 ),
 
