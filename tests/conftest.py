@@ -6,18 +6,15 @@ a file lock, and the others reuse it (they only read it)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from dbt_helpers import FIXTURES, SMALL_DATA_VARS, DbtRun, run_dbt
+from dbt_helpers import FIXTURES, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
 from filelock import FileLock
 from published_reader import Rebuild, rebuild_while_reading
-
-from tag_warehouse.generate import generate, write
 
 T = TypeVar("T")
 
@@ -60,11 +57,7 @@ def demo_raw_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pa
     """A generated dirty data set (Parquet) in the raw contract."""
 
     def make(raw_dir: Path) -> Path:
-        raw_dir.mkdir(parents=True, exist_ok=True)
-        tables = generate(
-            n_customers=2000, seed=7, as_of=dt.date(2026, 6, 30), dirty_rate=0.05
-        )
-        write(tables, raw_dir, "parquet")
+        generated_raw(raw_dir, customers=2000, seed=7, dirty_rate=0.05, fmt="parquet")
         return raw_dir
 
     return shared(tmp_path_factory, worker_id, "demo_raw", make)

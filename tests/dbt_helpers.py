@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
+
+from tag_warehouse.generate import Format, generate, write
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -98,3 +101,13 @@ def release_duckdb() -> None:
     if environment is not None:
         environment.close()
     DuckDBConnectionManager.close_all_connections()
+
+
+def generated_raw(
+    raw_dir: Path, customers: int, seed: int, dirty_rate: float, fmt: Format
+) -> dict[str, Any]:
+    """Generated raw files as of AS_OF in raw_dir (created); returns the tables."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    tables = generate(customers, seed, dt.date.fromisoformat(AS_OF), dirty_rate)
+    write(tables, raw_dir, fmt)
+    return tables

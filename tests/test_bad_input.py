@@ -5,7 +5,6 @@ naming the file), and every raw row stays accounted for."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import re
 import shutil
@@ -13,9 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import MODELS_ONLY, SMALL_DATA_VARS, DbtRun, run_dbt
-
-from tag_warehouse.generate import generate, write
+from dbt_helpers import MODELS_ONLY, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
 
 TABLES = ["customers", "orders", "promotions", "service_interactions"]
 INJECTION_NAME = "O'Brien \"Bob\"; '; drop table x; --"
@@ -41,10 +38,7 @@ def first_row(path: Path) -> dict[str, str]:
 def clean_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small clean raw directory in CSV (60 customers)."""
     raw_dir = tmp_path_factory.mktemp("clean_raw")
-    tables = generate(
-        n_customers=60, seed=11, as_of=dt.date(2026, 6, 30), dirty_rate=0.0
-    )
-    write(tables, raw_dir, "csv")
+    generated_raw(raw_dir, customers=60, seed=11, dirty_rate=0.0, fmt="csv")
     return raw_dir
 
 

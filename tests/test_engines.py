@@ -11,7 +11,6 @@ on every engine and is compared too.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import os
 import shutil
@@ -23,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, run_dbt
+from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
 
 from tag_warehouse import engines
-from tag_warehouse.generate import generate, write
 from tag_warehouse.marts import TAG_MARTS
 
 # The six tag marts with everything upstream of them (two seeds among them).
@@ -163,10 +161,7 @@ def build(workdir: Path, raw_dir: Path, target: str, data_tests: bool) -> DbtRun
 def engine_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """~400 customers with 5 % planted dirt, as CSV (the loader's harder path)."""
     raw_dir = tmp_path_factory.mktemp("engine_raw")
-    tables = generate(
-        n_customers=400, seed=11, as_of=dt.date(2026, 6, 30), dirty_rate=0.05
-    )
-    write(tables, raw_dir, "csv")
+    generated_raw(raw_dir, customers=400, seed=11, dirty_rate=0.05, fmt="csv")
     return raw_dir
 
 

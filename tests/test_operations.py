@@ -21,10 +21,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, run_dbt
+from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
 from tag_oracle import oracle_tags
 
-from tag_warehouse.generate import generate, write
 from tag_warehouse.lineage import read_registry
 
 REGISTRY = read_registry(ROOT / "seeds" / "tag_registry.csv")
@@ -251,10 +250,9 @@ def sequence_overrides(customers: list[str]) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def dated_builds(tmp_path_factory: pytest.TempPathFactory) -> DatedBuilds:
     raw_dir = tmp_path_factory.mktemp("dated_raw")
-    tables = generate(
-        n_customers=200, seed=11, as_of=dt.date(2026, 6, 30), dirty_rate=0.0
+    tables = generated_raw(
+        raw_dir, customers=200, seed=11, dirty_rate=0.0, fmt="parquet"
     )
-    write(tables, raw_dir, "parquet")
     customers = sorted(tables["customers"].column("customer_id").to_pylist())
     workdir = tmp_path_factory.mktemp("dated")
     overrides = workdir / "overrides.csv"
