@@ -46,9 +46,13 @@ def say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
+def shown(command: Sequence[str | Path]) -> str:
+    return "$ " + " ".join(str(part) for part in command)
+
+
 def run(command: Sequence[str | Path], env: dict[str, str] | None = None) -> int:
     """Run a command from the project root, streaming its output; return its code."""
-    say("$ " + " ".join(str(part) for part in command))
+    say(shown(command))
     return subprocess.call([str(part) for part in command], cwd=ROOT, env=env)
 
 
@@ -164,7 +168,7 @@ def test(_: argparse.Namespace) -> int:
     # beside the other checks (it is mostly waiting on one core); its output is
     # printed when it ends.
     with tempfile.TemporaryDirectory(prefix="lint_") as scratch:
-        say("$ " + " ".join(str(part) for part in lint_command) + " (background)")
+        say(shown(lint_command) + " (in the background)")
         lint = subprocess.Popen(
             [str(part) for part in lint_command],
             cwd=ROOT,
@@ -175,7 +179,7 @@ def test(_: argparse.Namespace) -> int:
         )
         failed = [name for name, command in checks.items() if run(command) != 0]
         lint_output, _ = lint.communicate()
-    say("sqlfluff lint models analyses:")
+    say(shown(lint_command) + ":")
     print(lint_output, end="", flush=True)
     if lint.returncode != 0:
         failed.append("sqlfluff")
