@@ -187,7 +187,8 @@ def append_day(
 
     Appended, as a CRM export would: `new_orders` new orders dated `day` (copies
     of existing rows with new ids), `updates` new versions of existing completed
-    orders (refunded; an amount and cost change; ...), a late-arriving order dated
+    orders (refunded; an amount and cost change; moved to the day before in
+    another category; ...), a late-arriving order dated
     two months earlier and an order dated in the future. Returns what was added.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -208,11 +209,15 @@ def append_day(
     changes = []
     for i, row in enumerate(rows[:updates]):
         change = {"updated_at": f"{stamp} 18:{i:02d}:00"}
-        if i % 2 == 0:
+        if i % 3 == 0:
             change["status"] = "refunded"
-        else:
+        elif i % 3 == 1:
             change["amount"] = f"{float(row['amount']) * 3:.2f}"
             change["cost"] = f"{float(row['cost']) * 2:.2f}"
+        else:  # re-booked: another day and category (moves to another order day)
+            booked = dt.date.fromisoformat(row["order_date"])
+            change["order_date"] = (booked - dt.timedelta(days=1)).isoformat()
+            change["product_category"] = "rebooked"
         changes.append(dict(row, **change))
     late_day = (day - dt.timedelta(days=60)).isoformat()
     late = dict(rows[updates], order_id=f"L{tag}", order_date=late_day,
@@ -239,6 +244,7 @@ def _is_plain_completed(row: dict[str, Any]) -> bool:
     if not order_id or order_id.strip() != order_id or row.get("status") != "completed":
         return False
     try:
+        dt.date.fromisoformat(row.get("order_date") or "")
         return float(amount) >= 0 and float(row.get("cost")) >= 0
     except (TypeError, ValueError):
         return False

@@ -134,17 +134,20 @@
     regexp_replace({{ text }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
 
-{#- `as materialized (` for a CTE read several times: DuckDB and PostgreSQL compute
-    it once; Spark has no such hint (its optimiser decides). -#}
-{% macro cte_materialized() -%}
-    {{ return(adapter.dispatch('cte_materialized')()) }}
+{#- `as not materialized (` for an import CTE of a large relation read several
+    times: DuckDB (2.0) otherwise computes such a CTE once and holds all its rows
+    and columns in memory (every column of 10 million parsed orders to use three),
+    where reading the table again costs only the columns each reader needs.
+    PostgreSQL takes the same hint; Spark has none (its optimiser decides). -#}
+{% macro cte_not_materialized() -%}
+    {{ return(adapter.dispatch('cte_not_materialized')()) }}
 {%- endmacro %}
 
-{% macro default__cte_materialized() -%}{%- endmacro %}
+{% macro default__cte_not_materialized() -%}{%- endmacro %}
 
-{% macro duckdb__cte_materialized() -%}materialized{%- endmacro %}
+{% macro duckdb__cte_not_materialized() -%}not materialized{%- endmacro %}
 
-{% macro postgres__cte_materialized() -%}materialized{%- endmacro %}
+{% macro postgres__cte_not_materialized() -%}not materialized{%- endmacro %}
 
 {#- An expression that stops the query with the message (a text expression) when
     it is evaluated; its type fits a boolean CASE branch. -#}

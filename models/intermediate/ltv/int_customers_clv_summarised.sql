@@ -10,8 +10,12 @@
 
 with
 
-order_days as (
-    select * from {{ ref('int_customer_order_days_aggregated') }}
+orders as (
+    select * from {{ ref('int_completed_orders_unioned') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_crm__customers') }}
 ),
 
 purchase_days as (
@@ -22,7 +26,7 @@ purchase_days as (
         row_number() over (
             partition by customer_id order by order_date asc
         ) as purchase_day_number
-    from order_days
+    from orders
     group by customer_id, order_date
 ),
 
@@ -46,9 +50,17 @@ summarised as (
         ) as monetary_value
     from purchase_days
     group by customer_id
+),
+
+{# orders of any customer id above: a join at customer grain keeps clean ones #}
+clean_customers as (
+    select summarised.*
+    from summarised
+    inner join customers
+        on summarised.customer_id = customers.customer_id
 )
 
-select * from summarised
+select * from clean_customers
 {#- Nothing is fitted with var ltv_enabled false: the summary stays empty. -#}
 {%- if not var('ltv_enabled') %}
     where false

@@ -7,7 +7,7 @@
 with
 
 orders as (
-    select * from {{ ref('stg_crm__orders') }}
+    select * from {{ ref('int_completed_orders_unioned') }}
 ),
 
 promotions as (
@@ -18,20 +18,17 @@ order_metrics as (
     select * from {{ ref('int_customers_orders_summarised') }}
 ),
 
+{# orders of any customer id: the left join from order_metrics keeps clean ones #}
 window_promo_orders as (
     select
         orders.customer_id,
-        count(distinct orders.order_id) as promo_order_count
+        count(*) as promo_order_count
     from orders
     inner join promotions
         on
             orders.promotion_id = promotions.promotion_id
             and orders.order_date between promotions.start_date and promotions.end_date
-    where
-        orders.is_completed
-        and orders.order_date <= {{ as_of_date }}
-        and {{ days_between('orders.order_date', as_of_date) }}
-        < {{ var('window_days') }}
+    where orders.days_since_order < {{ var('window_days') }}
     group by orders.customer_id
 ),
 

@@ -14,8 +14,9 @@ clean as (
         cost,
         promotion_id,
         status,
-        status = 'completed' as is_completed,
-        updated_at
+        {{ is_completed_order('status') }} as is_completed,
+        updated_at,
+        has_several_versions
     from classified
     where row_status = 'clean'
 )

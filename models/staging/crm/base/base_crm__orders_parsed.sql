@@ -1,23 +1,22 @@
 {#- Every raw orders row parsed once and kept (incremental): the typed values, the
-    checks that depend on the row alone, each row-valid version's rank among the
-    row-valid versions of its order (1 = newest), and the raw text wherever it
-    differs from the canonical text of its typed value (raw_*_if_different). It
-    does not depend on as_of_date or on the customers: base_crm__orders applies
-    future_date, orphan_customer and "newest valid version wins" on top of it at
-    every build, so a back-dated build stays exact.
+    checks that depend on the row alone, and the raw text wherever it differs from
+    the canonical text of its typed value (raw_*_if_different). It does not depend
+    on as_of_date or on the customers: base_crm__order_versions ranks the versions
+    of each order, base_crm__orders applies future_date, orphan_customer and
+    "newest valid version wins" on top of both at every build, so a back-dated
+    build stays exact.
 
     Incremental runs parse only the rows appended to the orders file since the
     last run (orders arrive append-only: a changed order is a new row with a newer
-    updated_at) and re-rank the versions of the orders they touch. The last
+    updated_at) and append them; stored rows never change. The last
     var('orders_incremental_check_rows') stored rows are parsed again and compared
     first: if they changed (file rewritten, reordered or truncated) the run stops
     and asks for --full-refresh (DECISIONLOG). -#}
-{#- Spark (session method, Parquet tables) has no delete+insert: a table there,
-    rebuilt in full on every run (DECISIONLOG 2026-11-27). -#}
+{#- Spark (session method, Parquet tables) has no incremental strategy that fits:
+    a table there, rebuilt in full on every run (DECISIONLOG 2026-11-27). -#}
 {{ config(
     materialized='table' if target.type == 'spark' else 'incremental',
-    unique_key='_source_row',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='fail',
 ) }}
 {%- set checks = [
@@ -31,11 +30,7 @@
     ("status is null", "bad_status", "status"),
 ] -%}
 {%- set canonical = orders_canonical_text() -%}
-{%- set content_columns -%}
-    {%- for column in canonical %}raw_{{ column }}_if_different, {% endfor -%}
-    _source_row, order_id, customer_id, order_date, product_category, amount, cost,
-    promotion_id, status, updated_at, row_reject_reason, row_reject_column
-{%- endset -%}
+{%- set content_columns = orders_parsed_columns() | join(', ') -%}
 {%- set watermark = 0 -%}
 {%- if is_incremental() and execute -%}
     {%- set watermark = run_query(
@@ -150,76 +145,18 @@ tail_check as (
         end as is_append_only
     from changed_tail
 ),
-
-appended as (
-    select encoded.*
-    from encoded
-    where
-        encoded._source_row > {{ watermark }}
-        and (select tail_check.is_append_only from tail_check)
-),
-
-touched_orders as (
-    select distinct order_id
-    from appended
-    where row_reject_reason is null
-),
-
-stored_versions as (
-    select {{ content_columns }}
-    from {{ this }}
-    where order_id in (select touched_orders.order_id from touched_orders)
-),
-
 {%- endif %}
 
-{# Materialised once in memory: the versions are read three times below. #}
-versions as {{ cte_materialized() }} (
-    select * from {{ 'appended' if is_incremental() else 'encoded' }}
+{# Full refresh: every row; incremental: the rows after the watermark, once the
+   tail check passed. #}
+new_rows as (
+    select encoded.*
+    from encoded
     {%- if is_incremental() %}
-        union all
-        select * from stored_versions
+        where
+            encoded._source_row > {{ watermark }}
+            and (select tail_check.is_append_only from tail_check)
     {%- endif %}
-),
-
-{# Ranking (a sort) only where an order has several row-valid versions: a hash
-   aggregate finds them, a small share of the rows. #}
-multi_version_orders as (
-    select order_id
-    from versions
-    where row_reject_reason is null
-    group by order_id
-    having count(*) > 1
-),
-
-multi_version_ranks as (
-    select
-        _source_row,
-        row_number() over (
-            partition by order_id
-            order by updated_at desc, _source_row desc
-        ) as version_rank,
-        count(*) over (partition by order_id) as version_count
-    from versions
-    where
-        row_reject_reason is null
-        and order_id in (select multi_version_orders.order_id from multi_version_orders)
-),
-
-ranked as (
-    select
-        versions.*,
-        case
-            when versions.row_reject_reason is null
-                then coalesce(multi_version_ranks.version_rank, 1)
-        end as version_rank,
-        case
-            when versions.row_reject_reason is null
-                then coalesce(multi_version_ranks.version_count, 1)
-        end as version_count
-    from versions
-    left join multi_version_ranks
-        on versions._source_row = multi_version_ranks._source_row
 )
 
-select * from ranked
+select * from new_rows
