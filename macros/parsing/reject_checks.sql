@@ -9,23 +9,19 @@
     end
 {%- endmacro %}
 
-{#- 'clean', 'superseded' (an older or repeated version of a clean key) or
-    'rejected'. Newest version wins: order_by lists the tie-breaks, newest first. -#}
-{% macro row_status(key, order_by) -%}
-    case
-        when reject_reason is not null then 'rejected'
-        when row_number() over (
-            partition by {{ key }}, reject_reason is null
-            order by {{ order_by }}
-        ) = 1 then 'clean'
-        else 'superseded'
-    end
-{%- endmacro %}
+{#- The classification CTEs every base model ends with: `checked` (reason and
+    column of the first failed check) and `classified` (row_status: 'clean',
+    'superseded' (an older or repeated version of a clean key) or 'rejected').
+    Newest version wins: order_by lists the tie-breaks, newest first. The key is
+    never null on a row that passes the checks (the first check rejects it).
 
-{#- The two classification CTEs every base model ends with: `checked` (reason and
-    column of the first failed check) and `classified` (row_status). -#}
+    A row_number() over every row sorted the wide parsed rows (4 of 10 s CPU for
+    the customers at 10m): a hash aggregate finds the keys with several valid
+    versions (about 1 % of the rows), only those are ranked, over the key and
+    order columns, and the ranks are joined back by _source_row. -#}
 {% macro classify_rows(from_cte, checks, key, order_by) -%}
-checked as (
+{# Materialised once: read three times below. #}
+checked as {{ cte_materialized() }} (
     select
         *,
         {{ first_failed_check(checks, 1) }} as reject_reason,
@@ -33,10 +29,37 @@ checked as (
     from {{ from_cte }}
 ),
 
+multi_version_keys as (
+    select {{ key }}
+    from checked
+    where reject_reason is null
+    group by {{ key }}
+    having count(*) > 1
+),
+
+multi_version_ranks as (
+    select
+        _source_row,
+        row_number() over (
+            partition by {{ key }}
+            order by {{ order_by }}
+        ) as version_rank
+    from checked
+    where
+        reject_reason is null
+        and {{ key }} in (select multi_version_keys.{{ key }} from multi_version_keys)
+),
+
 classified as (
     select
-        *,
-        {{ row_status(key, order_by) }} as row_status
+        checked.*,
+        case
+            when checked.reject_reason is not null then 'rejected'
+            when coalesce(multi_version_ranks.version_rank, 1) = 1 then 'clean'
+            else 'superseded'
+        end as row_status
     from checked
+    left join multi_version_ranks
+        on checked._source_row = multi_version_ranks._source_row
 )
 {%- endmacro %}

@@ -17,14 +17,23 @@
 {%- endmacro %}
 
 {#- Same result; DuckDB's trim with a character set is slow (about 4x on 10 million
-    rows), so it only runs when the first or last character is one to strip. -#}
+    rows), so it only runs when the first or last character may be one to strip.
+    The test is on bytes: text below '!' starts with a space or a control
+    character (a superset of the ASCII ones to strip: trimming more rows changes
+    nothing), and starts_with/ends_with compare bytes. Extracting the first and
+    last character (text[1], text[-1]) decodes UTF-8 and cost about as much as
+    the trim it saves (2.4 -> 1.1 s CPU for the 11 customer columns at 10m). -#}
 {% macro duckdb__clean_text(column) -%}
-    {%- set strip = "[' ', chr(9), chr(10), chr(13), chr(12288)]" -%}
     nullif(
         case
             when
-                list_contains({{ strip }}, ({{ column }})[1])
-                or list_contains({{ strip }}, ({{ column }})[-1])
+                ({{ column }}) < '!'
+                or starts_with({{ column }}, chr(12288))
+                or ends_with({{ column }}, ' ')
+                or ends_with({{ column }}, chr(9))
+                or ends_with({{ column }}, chr(10))
+                or ends_with({{ column }}, chr(13))
+                or ends_with({{ column }}, chr(12288))
                 then trim({{ column }}, ' ' || chr(9) || chr(10) || chr(13) || chr(12288))
             else {{ column }}
         end,
