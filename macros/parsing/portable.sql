@@ -134,6 +134,18 @@
     regexp_replace({{ text }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
 
+{#- `as materialized (` for a CTE read several times that is expensive to compute
+    (parsing): DuckDB and PostgreSQL compute it once; Spark has no such hint. -#}
+{% macro cte_materialized() -%}
+    {{ return(adapter.dispatch('cte_materialized')()) }}
+{%- endmacro %}
+
+{% macro default__cte_materialized() -%}{%- endmacro %}
+
+{% macro duckdb__cte_materialized() -%}materialized{%- endmacro %}
+
+{% macro postgres__cte_materialized() -%}materialized{%- endmacro %}
+
 {#- `as not materialized (` for an import CTE of a large relation read several
     times: DuckDB (2.0) otherwise computes such a CTE once and holds all its rows
     and columns in memory (every column of 10 million parsed orders to use three),
