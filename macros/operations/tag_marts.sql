@@ -57,16 +57,21 @@
 {% endmacro %}
 
 {#- `union all` of one select per tag of every mart: the given columns, the mart,
-    the tag and the tag's value as text (value_alias), from the relation or CTE
-    named <mart><suffix>. Unpivots marts and snapshots into one row per tag. -#}
-{% macro union_tag_columns(columns, value_alias, suffix='') %}
+    the tag and the tag's value as text (value_alias), then extra_columns (where
+    `{tag}` stands for the tag's name), from the relation or CTE named
+    <mart><suffix>. Unpivots marts and snapshots into one row per tag. -#}
+{% macro union_tag_columns(columns, value_alias, suffix='', extra_columns=[]) %}
     {%- set selects = [] -%}
     {%- for mart, tags in tag_marts().items() -%}
         {%- for tag in tags -%}
+            {%- set extra = [] -%}
+            {%- for column in extra_columns -%}
+                {%- do extra.append(", " ~ column | replace('{tag}', tag)) -%}
+            {%- endfor -%}
             {%- do selects.append(
                 "select " ~ columns | join(", ") ~ ", '" ~ mart ~ "' as mart, '"
                 ~ tag ~ "' as tag, cast(" ~ tag ~ " as varchar) as " ~ value_alias
-                ~ " from " ~ mart ~ suffix
+                ~ extra | join("") ~ " from " ~ mart ~ suffix
             ) -%}
         {%- endfor -%}
     {%- endfor -%}
