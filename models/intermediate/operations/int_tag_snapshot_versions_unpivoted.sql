@@ -4,36 +4,61 @@
     the snapshot recorded them (dbt_valid_from), so snapshots are to be taken in
     as_of_date order (docs/operations.md). A snapshot table that does not exist
     yet (`dbt run` before the first `dbt snapshot`) counts as empty. -#}
-{#- A tag's versions are the rows of its mart's snapshot, so the previous version
-    is found per snapshot row (one window per snapshot, over customers) before
-    unpivoting, not per (customer, tag) over 20 times as many rows
-    (docs/performance.md). -#}
+{#- A tag's versions are the rows of its mart's snapshot, so each snapshot row
+    gets its previous version (tag_snapshot_versions: one window per snapshot,
+    over customers) before the unpivot, instead of a window per (customer, tag)
+    over 20 times as many rows (docs/performance.md). Each _versions CTE is read
+    once per tag of its mart. -#}
 
 with
 
-{% for mart in tag_marts() %}
-{{ mart }}_snapshot_rows as (
-    {{ tag_snapshot_or_empty(mart) }}
+customer_tags_basic_snapshot as (
+    {{ tag_snapshot_or_empty('customer_tags_basic') }}
 ),
 
-{# read once per tag of the mart below #}
-{{ mart }}_versions as {{ cte_materialized() }} (
-    select
-        customer_id,
-        as_of_date,
-        dbt_valid_from,
-        {%- for tag in tag_marts()[mart] %}
-        cast({{ tag }} as varchar) as {{ tag }},
-        cast(lag({{ tag }}) over customer_versions as varchar)
-            as previous_{{ tag }},
-        {%- endfor %}
-        lag(as_of_date) over customer_versions as previous_as_of_date,
-        row_number() over customer_versions as version_number
-    from {{ mart }}_snapshot_rows
-    window customer_versions as (partition by customer_id order by dbt_valid_from)
+customer_tags_basic_versions as {{ cte_materialized() }} (
+    {{ tag_snapshot_versions('customer_tags_basic') }}
 ),
 
-{% endfor -%}
+customer_tags_behavior_snapshot as (
+    {{ tag_snapshot_or_empty('customer_tags_behavior') }}
+),
+
+customer_tags_behavior_versions as {{ cte_materialized() }} (
+    {{ tag_snapshot_versions('customer_tags_behavior') }}
+),
+
+customer_tags_value_snapshot as (
+    {{ tag_snapshot_or_empty('customer_tags_value') }}
+),
+
+customer_tags_value_versions as {{ cte_materialized() }} (
+    {{ tag_snapshot_versions('customer_tags_value') }}
+),
+
+customer_tags_preference_snapshot as (
+    {{ tag_snapshot_or_empty('customer_tags_preference') }}
+),
+
+customer_tags_preference_versions as {{ cte_materialized() }} (
+    {{ tag_snapshot_versions('customer_tags_preference') }}
+),
+
+customer_tags_lifecycle_snapshot as (
+    {{ tag_snapshot_or_empty('customer_tags_lifecycle') }}
+),
+
+customer_tags_lifecycle_versions as {{ cte_materialized() }} (
+    {{ tag_snapshot_versions('customer_tags_lifecycle') }}
+),
+
+customer_tags_service_snapshot as (
+    {{ tag_snapshot_or_empty('customer_tags_service') }}
+),
+
+customer_tags_service_versions as {{ cte_materialized() }} (
+    {{ tag_snapshot_versions('customer_tags_service') }}
+),
 
 unpivoted as (
     {{ union_tag_columns(
