@@ -31,14 +31,16 @@ STAMP = VENV / ".requirements.sha256"
 DEMO_DIR = ROOT / "data" / "demo"
 DEMO_CUSTOMERS = 10_000
 DEMO_DIRTY_RATE = 0.02
-# Debian packages the tests need, with a file pattern each one installs: the
+# Debian packages the tests need, with what shows each one is there: the
 # dashboard's browser test (Chromium, a CJK font) and the cross-engine test
-# (tests/test_engines.py: a PostgreSQL server, a JDK for Spark).
-TEST_PACKAGES = {
-    "chromium": "/usr/bin/chromium",
-    "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "postgresql": "/usr/lib/postgresql/*/bin/initdb",
-    "default-jdk-headless": "/usr/lib/jvm/*/bin/java",
+# (tests/test_engines.py: a PostgreSQL server, a JDK for Spark). A package counts
+# as present when one of its file patterns matches or one of its commands is on
+# PATH (any Java on PATH will do for Spark).
+TEST_PACKAGES: dict[str, tuple[str, ...]] = {
+    "chromium": ("/usr/bin/chromium",),
+    "fonts-wqy-microhei": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",),
+    "postgresql": ("/usr/lib/postgresql/*/bin/initdb",),
+    "default-jdk-headless": ("/usr/lib/jvm/*/bin/java", "command:java"),
 }
 
 
@@ -120,14 +122,20 @@ def build(args: argparse.Namespace) -> int:
     return code
 
 
+def is_present(sign: str) -> bool:
+    """A file pattern that matches, or `command:NAME` found on PATH."""
+    if sign.startswith("command:"):
+        return shutil.which(sign.removeprefix("command:")) is not None
+    return bool(glob.glob(sign))
+
+
 def ensure_test_packages() -> None:
     """Install the Debian packages of the browser and cross-engine tests when
     missing: apt-get, only as root."""
     missing = [
         package
-        for package, pattern in TEST_PACKAGES.items()
-        if not glob.glob(pattern)
-        and not (package == "default-jdk-headless" and shutil.which("java"))
+        for package, signs in TEST_PACKAGES.items()
+        if not any(is_present(sign) for sign in signs)
     ]
     if not missing:
         return
