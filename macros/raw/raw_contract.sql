@@ -35,3 +35,14 @@
         raw_{{ column }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- Raw columns of a table as raw_<column>, kept on rejected rows only (null on
+    clean and superseded ones, which are read through their parsed columns): the
+    base tables then write one raw text per rejected row instead of one per row.
+    Reads row_status. -#}
+{% macro raw_text_of_rejected_rows(table, exclude=[]) -%}
+    {%- for column in raw_contract()[table] if column not in exclude %}
+        case when row_status = 'rejected' then raw_{{ column }} end
+            as raw_{{ column }},
+    {%- endfor %}
+{%- endmacro %}

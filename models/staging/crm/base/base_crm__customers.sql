@@ -1,6 +1,7 @@
 {#- Every raw customer row, parsed, normalised and classified as clean, rejected
     (with reason and column) or superseded. PII: the name is dropped, phone and
     e-mail are salted hashes. -#}
+{%- set pii_columns = ['customer_name', 'phone', 'email'] -%}
 {%- set checks = [
     ("customer_id is null", "null_key", "customer_id"),
     ("updated_at is null", "bad_timestamp", "updated_at"),
@@ -31,7 +32,7 @@ parsed as (
     select
         _source_file,
         _source_row,
-        {{ raw_text_columns('customers', exclude=['customer_name', 'phone', 'email']) }}
+        {{ raw_text_columns('customers', exclude=pii_columns) }}
         {{ clean_text('customer_id') }} as customer_id,
         {{ alias_key('customer_type') }} as customer_type_key,
         {{ alias_key('industry') }} as industry_key,
@@ -67,6 +68,34 @@ normalised as (
 
 {{ classify_rows(
     'normalised', checks, 'customer_id', 'updated_at desc, _source_row desc'
-) }}
+) }},
 
-select * from classified
+{# The raw text is kept where the rejects model shows it (docs/performance.md). #}
+stored as (
+    select
+        _source_file,
+        _source_row,
+        {{ raw_text_of_rejected_rows('customers', exclude=pii_columns) }}
+        customer_id,
+        customer_type_key,
+        industry_key,
+        employee_count,
+        province_key,
+        city,
+        phone_hash,
+        email_hash,
+        decision_role_key,
+        created_at,
+        updated_at,
+        customer_type,
+        industry,
+        province,
+        region,
+        decision_role,
+        reject_reason,
+        reject_column,
+        row_status
+    from classified
+)
+
+select * from stored

@@ -31,6 +31,24 @@ parsed as (
     from source
 ),
 
-{{ classify_rows('parsed', checks, 'promotion_id', '_source_row desc') }}
+{{ classify_rows('parsed', checks, 'promotion_id', '_source_row desc') }},
 
-select * from classified
+{# The raw text is kept where the rejects model shows it (docs/performance.md). #}
+stored as (
+    select
+        _source_file,
+        _source_row,
+        {{ raw_text_of_rejected_rows('promotions') }}
+        promotion_id,
+        promotion_name,
+        promotion_type,
+        start_date,
+        end_date,
+        discount_rate,
+        reject_reason,
+        reject_column,
+        row_status
+    from classified
+)
+
+select * from stored

@@ -57,6 +57,27 @@ normalised as (
         on parsed.customer_id = customers.customer_id
 ),
 
-{{ classify_rows('normalised', checks, 'interaction_id', '_source_row desc') }}
+{{ classify_rows('normalised', checks, 'interaction_id', '_source_row desc') }},
 
-select * from classified
+{# The raw text is kept where the rejects model shows it (docs/performance.md). #}
+stored as (
+    select
+        _source_file,
+        _source_row,
+        {{ raw_text_of_rejected_rows('service_interactions') }}
+        interaction_id,
+        customer_id,
+        occurred_at,
+        channel_key,
+        interaction_type_key,
+        satisfaction,
+        channel,
+        interaction_type,
+        has_known_customer,
+        reject_reason,
+        reject_column,
+        row_status
+    from classified
+)
+
+select * from stored
