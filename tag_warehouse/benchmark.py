@@ -106,7 +106,11 @@ def measure(
 ) -> Measured:
     """Run a command from the project root; wall and CPU time, peak tree RSS, and
     the peak size of the directory `watch` (e.g. DuckDB's spill directory).
-    capture=False lets the command print to the terminal as it runs."""
+    capture=False lets the command print to the terminal as it runs. Pending
+    file writes (data written or copied just before) are flushed first, so the
+    step does not pay for the previous one's disk writes."""
+    if hasattr(os, "sync"):
+        os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
