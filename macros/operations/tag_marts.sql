@@ -112,16 +112,16 @@
 {% endmacro %}
 
 {#- The rows of a mart's tag snapshot, read from the CTE <mart><suffix> (a
-    tag_snapshot_or_empty select), each with its tags as text, the customer's previous version of each tag
-    (previous_<tag>), that version's as_of_date and the version's number
-    (1 = the customer's first), in dbt_valid_from order. -#}
+    tag_snapshot_or_empty select), each with the customer's previous value of
+    each tag (previous_<tag>), that version's as_of_date and the version's number
+    (1 = the customer's first), in dbt_valid_from order. union_tag_columns casts
+    the values to text when it unpivots them. -#}
 {% macro tag_snapshot_versions(mart, suffix='_snapshot') %}
     {%- set columns = ['customer_id', 'as_of_date', 'dbt_valid_from'] -%}
     {%- for tag in tag_marts()[mart] -%}
-        {%- do columns.append('cast(' ~ tag ~ ' as varchar) as ' ~ tag) -%}
+        {%- do columns.append(tag) -%}
         {%- do columns.append(
-            'cast(lag(' ~ tag ~ ') over customer_versions as varchar) as previous_'
-            ~ tag
+            'lag(' ~ tag ~ ') over customer_versions as previous_' ~ tag
         ) -%}
     {%- endfor -%}
     {%- do columns.append(

@@ -70,7 +70,7 @@ unpivoted as (
         'tag_value',
         suffix='_versions',
         extra_columns=[
-            'previous_{tag} as previous_value',
+            'cast(previous_{tag} as varchar) as previous_value',
             'previous_as_of_date',
             'version_number',
         ],
