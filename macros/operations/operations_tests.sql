@@ -57,20 +57,15 @@ long_tags as (
     select * from {{ model }}
 ),
 
+{%- for mart in tag_marts() %}
+
+{{ mart }} as (
+    select * from {{ ref(mart) }}
+),
+{%- endfor %}
+
 mart_tags as (
-    {%- for mart, tags in tag_marts().items() %}
-    {%- set outer_loop = loop %}
-    {%- for tag in tags %}
-    select
-        customer_id,
-        '{{ tag }}' as tag,
-        cast({{ tag }} as varchar) as mart_value
-    from {{ ref(mart) }}
-    {%- if not (outer_loop.last and loop.last) %}
-    union all
-    {%- endif %}
-    {%- endfor %}
-    {%- endfor %}
+    {{ union_tag_columns(['customer_id'], 'mart_value') }}
 ),
 
 violations as (
