@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tag_warehouse.generate import ORDERS_PER_CUSTOMER
+from tag_warehouse.generate import ORDERS_PER_CUSTOMER, PARQUET_ROW_GROUP_ROWS
 from tag_warehouse.marts import TAG_MARTS
 from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
 
@@ -232,7 +232,9 @@ def append_day(
     extra = pa.Table.from_pylist(added + changes + [late, future], schema=orders.schema)
     combined = pa.concat_tables([orders, extra])
     tmp = out_dir / "orders.parquet.tmp"
-    pq.write_table(combined, tmp, compression="zstd")
+    pq.write_table(
+        combined, tmp, compression="zstd", row_group_size=PARQUET_ROW_GROUP_ROWS
+    )
     tmp.replace(out_dir / "orders.parquet")
     return {
         "new_orders": len(added),

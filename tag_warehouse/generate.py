@@ -159,6 +159,11 @@ DIRT_KINDS: dict[str, tuple[str, ...]] = {
     ),
 }
 MANIFEST_NAME = "_dirt_manifest.json"
+# Rows per Parquet row group: DuckDB's own. DuckDB reads a Parquet file on as many
+# threads as it has row groups, so pyarrow's default (about a million rows) left the
+# 700 thousand customers of the 10 million orders benchmark in one group, parsed on
+# one thread (docs/performance.md).
+PARQUET_ROW_GROUP_ROWS = 122_880
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 CUSTOMER_TYPES = ("individual", "enterprise", "government")
@@ -1237,7 +1242,9 @@ def write(
         path = out_dir / f"{name}.{fmt}"
         tmp = path.with_name(path.name + ".tmp")
         if fmt == "parquet":
-            pq.write_table(table, tmp, compression="zstd")
+            pq.write_table(
+                table, tmp, compression="zstd", row_group_size=PARQUET_ROW_GROUP_ROWS
+            )
         else:
             options = pacsv.WriteOptions(batch_size=1 << 16)
             pacsv.write_csv(table, tmp, write_options=options)
