@@ -1,3 +1,7 @@
+{#- base_crm__customers is loaded incrementally and does not store the file name:
+    its rows are those of the current customers file. -#}
+{%- set source_file = "'" ~ (raw_file_path('customers') | replace("'", "''")) ~ "'" -%}
+
 with
 
 classified as (
@@ -6,7 +10,7 @@ classified as (
 
 rejected as (
     select
-        _source_file,
+        {{ source_file }} as _source_file,
         _source_row,
         reject_reason,
         reject_column,
