@@ -187,17 +187,22 @@ def append_day(
     new_orders: int,
     updates: int = 3,
 ) -> dict[str, Any]:
-    """Copy a raw data set and append one day of orders to its orders file.
+    """Copy a raw data set and append one day of orders and customers.
 
-    Appended, as a CRM export would: `new_orders` new orders dated `day` (copies
-    of existing rows with new ids), `updates` new versions of existing completed
-    orders (refunded; an amount and cost change; moved to the day before in
-    another category; ...), a late-arriving order dated
-    two months earlier and an order dated in the future. Returns what was added.
+    Appended to the orders, as a CRM export would: `new_orders` new orders dated
+    `day` (copies of existing rows with new ids), `updates` new versions of
+    existing completed orders (refunded; an amount and cost change; moved to the
+    day before in another category; ...), a late-arriving order dated two months
+    earlier and an order dated in the future. Appended to the customers: one new
+    customer per ORDERS_PER_CUSTOMER new orders and `updates` new versions of
+    existing customers (append_customers). Returns what was added.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("customers", "promotions", "service_interactions"):
+    for name in ("promotions", "service_interactions"):
         shutil.copyfile(raw_dir / f"{name}.parquet", out_dir / f"{name}.parquet")
+    customers = append_customers(
+        raw_dir, out_dir, day, max(1, int(new_orders // ORDERS_PER_CUSTOMER)), updates
+    )
     orders = pq.read_table(raw_dir / "orders.parquet")
     stamp = day.isoformat()
     tag = day.strftime("%Y%m%d")
@@ -237,12 +242,61 @@ def append_day(
     )
     tmp.replace(out_dir / "orders.parquet")
     return {
+        **customers,
         "new_orders": len(added),
         "updated_orders": [row["order_id"] for row in changes],
         "late_order": late["order_id"],
         "future_order": future["order_id"],
         "orders_rows": combined.num_rows,
     }
+
+
+def append_customers(
+    raw_dir: Path, out_dir: Path, day: dt.date, new_customers: int, updates: int
+) -> dict[str, Any]:
+    """Append to the customers file `new_customers` new customers (copies of
+    existing rows with new ids) and `updates` new versions of existing customers
+    (another industry and head count), all updated on `day`."""
+    customers = pq.read_table(raw_dir / "customers.parquet")
+    stamp = day.isoformat()
+    sample = customers.slice(0, min(customers.num_rows, (new_customers + updates) * 4))
+    rows = [row for row in sample.to_pylist() if _is_plain_customer(row)]
+    if len(rows) < updates + 1:
+        raise ValueError("too few plain customers to copy")
+    added = [
+        dict(rows[i % len(rows)], customer_id=f"N{day:%Y%m%d}{i:07d}",
+             updated_at=f"{stamp} 08:{i % 60:02d}:00")
+        for i in range(new_customers)
+    ]  # fmt: skip
+    changed = [
+        dict(row, industry="finance" if row["industry"] != "finance" else "retail",
+             employee_count="650", updated_at=f"{stamp} 17:{i:02d}:00")
+        for i, row in enumerate(rows[:updates])
+    ]  # fmt: skip
+    extra = pa.Table.from_pylist(added + changed, schema=customers.schema)
+    tmp = out_dir / "customers.parquet.tmp"
+    pq.write_table(
+        pa.concat_tables([customers, extra]),
+        tmp,
+        compression="zstd",
+        row_group_size=PARQUET_ROW_GROUP_ROWS,
+    )
+    tmp.replace(out_dir / "customers.parquet")
+    return {
+        "new_customers": len(added),
+        "updated_customers": [row["customer_id"] for row in changed],
+    }
+
+
+def _is_plain_customer(row: dict[str, Any]) -> bool:
+    customer_id = row.get("customer_id")
+    if not customer_id or customer_id.strip() != customer_id:
+        return False
+    try:
+        dt.datetime.fromisoformat(row.get("updated_at") or "")
+        return True
+    except ValueError:
+        return False
 
 
 def _is_plain_completed(row: dict[str, Any]) -> bool:

@@ -57,7 +57,7 @@ def test_tag_differences_finds_a_changed_value(dbt_tags: pd.DataFrame) -> None:
     assert tag_differences(changed.iloc[1:], dbt_tags) == {"customers": 1}
 
 
-def test_append_day_appends_new_updated_late_and_future_orders(
+def test_append_day_appends_orders_and_customers(
     demo_raw_dir: Path, tmp_path: Path
 ) -> None:
     day = AS_OF_DATE + dt.timedelta(days=1)
@@ -71,10 +71,18 @@ def test_append_day_appends_new_updated_late_and_future_orders(
     updated = tail[tail["order_id"].isin(added["updated_orders"])]
     assert len(updated) == 3 and "refunded" in set(updated["status"])
     assert updated["updated_at"].str.startswith(day.isoformat()).all()  # newer
-    for name in ("customers", "promotions", "service_interactions"):
+    for name in ("promotions", "service_interactions"):
         assert (tmp_path / f"{name}.parquet").read_bytes() == (
             demo_raw_dir / f"{name}.parquet"
         ).read_bytes()
+    before = pq.read_table(demo_raw_dir / "customers.parquet").to_pandas()
+    after = pq.read_table(tmp_path / "customers.parquet").to_pandas()
+    assert after.iloc[: len(before)].equals(before)  # append-only
+    tail = after.iloc[len(before) :]
+    assert len(tail) == added["new_customers"] + 3 and added["new_customers"] >= 1
+    versions = tail[tail["customer_id"].isin(added["updated_customers"])]
+    assert len(versions) == 3 and (versions["employee_count"] == "650").all()
+    assert tail["updated_at"].str.startswith(day.isoformat()).all()  # newer
 
 
 def test_measure_reports_time_and_peak_memory_of_the_process() -> None:

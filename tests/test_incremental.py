@@ -3,10 +3,12 @@
 Starting from the demo warehouse (built as of AS_OF), one more day of orders is
 appended to the orders file, with new versions of orders already loaded (one
 refunded, one with a new amount and cost, one moved to the day before in
-another category), a late-arriving order and a future
-one. An incremental `dbt run` as of the next day must equal a `--full-refresh`
-build of the same data in every mart (and in the clean and rejected orders); so
-must a back-dated incremental run; a rewritten orders file stops the run."""
+another category), a late-arriving order and a future one; and new customers and
+new versions of loaded customers to the customers file. An incremental `dbt run`
+as of the next day must equal a `--full-refresh` build of the same data in every
+mart (and in the clean and rejected orders and customers); so must a back-dated
+incremental run; a rewritten orders file stops the run; a rewritten customers
+file is parsed again in full."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dbt_helpers import AS_OF, DbtRun, run_dbt
@@ -26,8 +29,14 @@ NEXT_DAY = dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)
 # The six tag marts and everything upstream (the tag operations models are not
 # order-grain work and are left out to keep the test short).
 MARTS = [f"+{mart}" for mart in TAG_MARTS]
-STAGING = ("stg_crm__orders", "stg_crm__orders_rejected", "base_crm__orders")
-SELECTION = [*MARTS, "stg_crm__orders_rejected"]
+STAGING = (
+    "stg_crm__orders",
+    "stg_crm__orders_rejected",
+    "base_crm__orders",
+    "stg_crm__customers",
+    "stg_crm__customers_rejected",
+)
+SELECTION = [*MARTS, "stg_crm__orders_rejected", "stg_crm__customers_rejected"]
 MARKER = "zz_not_parsed_again"
 
 
@@ -47,22 +56,31 @@ def staging_differences(left: Path, right: Path) -> dict[str, int]:
     return out
 
 
-# The state incremental runs keep beside the parsed rows, without the watermark
-# column (it differs by design).
+# The state incremental runs keep beside the parsed rows, without the columns
+# that differ by design (the watermark, when a row was loaded).
 KEPT_STATE = {
     "staging.base_crm__order_versions": (
         "_source_row, order_id, customer_id, order_date, product_category, amount,"
         " cost, status, updated_at, version_rank, version_count"
     ),
+    "staging.base_crm__customers": "* exclude (_loaded_at)",
 }
+# The last clean customer row of the demo file: no appended row touches it.
+LAST_CLEAN_CUSTOMER = (
+    "select max(_source_row) from staging.base_crm__customers"
+    " where row_status = 'clean'"
+)
 
 
-def kept_state_differences(left: Path, right: Path) -> dict[str, int]:
+def kept_state_differences(
+    left: Path, right: Path, tables: tuple[str, ...] = tuple(KEPT_STATE)
+) -> dict[str, int]:
     out = {}
     with duckdb.connect() as con:
         con.execute(f"attach '{left}' as l (read_only)")
         con.execute(f"attach '{right}' as r (read_only)")
-        for table, columns in KEPT_STATE.items():
+        for table in tables:
+            columns = KEPT_STATE[table]
             sides = [f"select {columns} from {db}.{table}" for db in "lr"]
             count = con.execute(
                 f"select count(*) from (({sides[0]} except all {sides[1]})"
@@ -97,6 +115,10 @@ def incremental(
             " from staging.base_crm__orders_parsed"
             " where row_reject_reason = 'bad_status')"
         )
+        con.execute(
+            f"update staging.base_crm__customers set city = '{MARKER}'"
+            f" where _source_row = ({LAST_CLEAN_CUSTOMER})"
+        )
     run = run_dbt(
         ["run", "--select", *SELECTION], workdir, next_day_raw, NEXT_DAY.isoformat()
     )
@@ -119,12 +141,22 @@ def test_incremental_day_equals_full_refresh(
 ) -> None:
     full = full_refresh(next_day_raw, tmp_path, NEXT_DAY.isoformat())
     assert mart_differences(incremental.db_path, full.db_path) == {}
-    assert kept_state_differences(incremental.db_path, full.db_path) == {}
-    # the marker row is rejected: it changes the rejects' raw text, nothing else
+    # the marker rows were not parsed again: the customer keeps its marked city, the
+    # rejected order its marked raw text; nothing else differs
+    assert kept_state_differences(incremental.db_path, full.db_path) == {
+        "staging.base_crm__customers": 2
+    }
     assert staging_differences(incremental.db_path, full.db_path) == {
         "stg_crm__orders_rejected": 2,
         "base_crm__orders": 2,
+        "stg_crm__customers": 2,
     }
+    assert (
+        incremental.scalar(
+            f"select count(*) from staging.stg_crm__customers where city = '{MARKER}'"
+        )
+        == 1
+    )
     assert (
         incremental.scalar(
             f"select count(*) from staging.stg_crm__orders_rejected"
@@ -134,6 +166,26 @@ def test_incremental_day_equals_full_refresh(
     )
     rows = pq.ParquetFile(next_day_raw / "orders.parquet").metadata.num_rows
     assert incremental.scalar("select count(*) from staging.base_crm__orders") == rows
+    rows = pq.ParquetFile(next_day_raw / "customers.parquet").metadata.num_rows
+    customers = "select count(*) from staging.base_crm__customers"
+    assert incremental.scalar(customers) == rows
+
+
+def test_new_customer_versions_supersede_the_loaded_ones(incremental: DbtRun) -> None:
+    statuses = incremental.query(
+        "select employee_count, row_status from staging.base_crm__customers"
+        " where customer_id = 'C00000001' order by _source_row"
+    )
+    assert statuses[-1] == (650, "clean")
+    assert "superseded" in {status for _, status in statuses[:-1]}
+    new = NEXT_DAY.strftime("N%Y%m%d")
+    assert (
+        incremental.scalar(
+            "select count(*) from marts.customer_tags_basic"
+            f" where customer_id like '{new}%'"
+        )
+        >= 1
+    )
 
 
 def test_updated_and_late_orders_count(incremental: DbtRun) -> None:
@@ -197,3 +249,37 @@ def test_rewritten_orders_file_stops_the_incremental_run(
     assert not run.success
     assert "changed before its last loaded row" in run.log
     assert "--full-refresh" in run.log
+
+
+def test_rewritten_customers_file_is_parsed_again(
+    incremental: DbtRun, next_day_raw: Path, tmp_path: Path
+) -> None:
+    """A customers file edited in place (a CRM snapshot export) and shorter than
+    the loaded one: the whole file is parsed again, and rows past its end go."""
+    raw = tmp_path / "raw"
+    shutil.copytree(next_day_raw, raw)
+    customers = pq.read_table(raw / "customers.parquet").to_pylist()
+    customers[0]["industry"] = "healthcare"
+    edited = pa.Table.from_pylist(customers[:-2], schema=pq.read_schema(
+        raw / "customers.parquet"))  # fmt: skip
+    pq.write_table(edited, raw / "customers.parquet")
+    selection = ["+base_crm__customers", "stg_crm__customers_rejected"]
+    workdir = tmp_path / "w"
+    workdir.mkdir()
+    shutil.copyfile(incremental.db_path, workdir / "warehouse.duckdb")
+    again = run_dbt(["run", "--select", *selection], workdir, raw, NEXT_DAY.isoformat())
+    assert again.success, again.log
+    full = run_dbt(
+        ["build", "--full-refresh", "--select", *selection, "--exclude",
+         "resource_type:test", "resource_type:unit_test"],
+        tmp_path / "full", raw, NEXT_DAY.isoformat(),
+    )  # fmt: skip
+    assert full.success, full.log
+    customers = ("staging.base_crm__customers",)
+    assert kept_state_differences(again.db_path, full.db_path, customers) == {}
+    assert again.scalar("select count(*) from staging.base_crm__customers") == len(
+        edited
+    )
+    assert again.query(
+        "select industry from staging.base_crm__customers where _source_row = 1"
+    ) == [("healthcare",)]
