@@ -57,13 +57,14 @@ def staging_differences(left: Path, right: Path) -> dict[str, int]:
 
 
 # The state incremental runs keep beside the parsed rows, without the columns
-# that differ by design (the watermark, when a row was loaded).
+# that differ by design (the watermark, when a row was loaded); None: every other
+# column, by name (a table brought to new columns has another column order).
 KEPT_STATE = {
     "staging.base_crm__order_versions": (
         "_source_row, order_id, customer_id, order_date, product_category, amount,"
         " cost, status, updated_at, version_rank, version_count"
     ),
-    "staging.base_crm__customers": "* exclude (_loaded_at)",
+    "staging.base_crm__customers": None,
 }
 # The last clean customer row of the demo file: no appended row touches it.
 LAST_CLEAN_CUSTOMER = (
@@ -80,7 +81,16 @@ def kept_state_differences(
         con.execute(f"attach '{left}' as l (read_only)")
         con.execute(f"attach '{right}' as r (read_only)")
         for table in tables:
-            columns = KEPT_STATE[table]
+            columns = KEPT_STATE[table] or ", ".join(
+                sorted(
+                    name
+                    for (name,) in con.execute(
+                        "select column_name from information_schema.columns"
+                        " where table_catalog = 'l' and table_schema || '.' ||"
+                        f" table_name = '{table}' and column_name != '_loaded_at'"
+                    ).fetchall()
+                )
+            )
             sides = [f"select {columns} from {db}.{table}" for db in "lr"]
             count = con.execute(
                 f"select count(*) from (({sides[0]} except all {sides[1]})"
@@ -283,3 +293,33 @@ def test_rewritten_customers_file_is_parsed_again(
     assert again.query(
         "select industry from staging.base_crm__customers where _source_row = 1"
     ) == [("healthcare",)]
+
+
+def test_customers_of_an_older_warehouse_are_parsed_again(
+    incremental: DbtRun, next_day_raw: Path, tmp_path: Path
+) -> None:
+    """A customers table stored by an older version of the model (no fingerprints,
+    another column) is brought to the new columns and parsed again in full, with no
+    --full-refresh."""
+    workdir = tmp_path / "w"
+    workdir.mkdir()
+    shutil.copyfile(incremental.db_path, workdir / "warehouse.duckdb")
+    with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
+        con.execute("alter table staging.base_crm__customers drop _row_fingerprint")
+        con.execute("alter table staging.base_crm__customers add _source_file text")
+        con.execute(f"update staging.base_crm__customers set city = '{MARKER}'")
+    selection = ["base_crm__customers", "stg_crm__customers"]
+    again = run_dbt(
+        ["run", "--select", *selection], workdir, next_day_raw, NEXT_DAY.isoformat()
+    )
+    assert again.success, again.log
+    customers = ("staging.base_crm__customers",)
+    assert kept_state_differences(again.db_path, incremental.db_path, customers) == {
+        "staging.base_crm__customers": 2
+    }  # the test's marked customer, parsed now
+    assert (
+        again.scalar(
+            f"select count(*) from staging.base_crm__customers where city = '{MARKER}'"
+        )
+        == 0
+    )

@@ -4,20 +4,23 @@
 
 {#- A 64-bit fingerprint of one raw row: its position, every raw column, and all
     the parsing depends on besides the row (the PII salt, the session time zone,
-    the alias and province seeds). A row whose fingerprint is unchanged parses to
-    the same stored values. -#}
-{% macro raw_row_fingerprint(table) -%}
-    {{ return(adapter.dispatch('raw_row_fingerprint')(table)) }}
+    the alias and province seeds, and `signature`: a hash of the model's code and
+    columns, so a new version of the model parses every row again). A row whose
+    fingerprint is unchanged parses to the same stored values (a change to a
+    parsing macro alone needs --full-refresh). -#}
+{% macro raw_row_fingerprint(table, signature) -%}
+    {{ return(adapter.dispatch('raw_row_fingerprint')(table, signature)) }}
 {%- endmacro %}
 
 {#- Other engines build the customers as a table on every run: nothing reads it. -#}
-{% macro default__raw_row_fingerprint(table) -%}
+{% macro default__raw_row_fingerprint(table, signature) -%}
     cast(null as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{% macro duckdb__raw_row_fingerprint(table) -%}
+{% macro duckdb__raw_row_fingerprint(table, signature) -%}
     hash(
         '{{ env_var("WAREHOUSE_PII_SALT", "") }}',
+        '{{ signature }}',
         current_setting('TimeZone'),
         (select bit_xor(hash(domain, alias, code)) from {{ ref('code_aliases') }}),
         (
@@ -35,7 +38,7 @@
     file still holds exactly the loaded rows up to it (same fingerprints, in the
     same places). Returns {'watermark': n, 'appended_only': bool}; a full load when
     the table lacks the fingerprint (built by an older version). -#}
-{% macro incremental_load_state(relation, source_relation, table) -%}
+{% macro incremental_load_state(relation, source_relation, table, signature) -%}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
         | list -%}
     {%- if '_row_fingerprint' not in columns -%}
@@ -46,7 +49,7 @@
         ~ " count(*) as loaded_rows, bit_xor(_row_fingerprint) as fingerprint"
         ~ " from " ~ relation ~ "),"
         ~ " file_prefix as (select count(*) as file_rows, bit_xor("
-        ~ raw_row_fingerprint(table) ~ ") as fingerprint from " ~ source_relation
+        ~ raw_row_fingerprint(table, signature) ~ ") as fingerprint from " ~ source_relation
         ~ " where _source_row <= (select stored.watermark from stored))"
         ~ " select stored.watermark, stored.loaded_rows = stored.watermark"
         ~ " and file_prefix.file_rows = stored.watermark"

@@ -14,7 +14,7 @@
     materialized='incremental' if target.type == 'duckdb' else 'table',
     incremental_strategy='delete+insert',
     unique_key='_source_row',
-    on_schema_change='fail',
+    on_schema_change='sync_all_columns',
     post_hook=(
         "delete from {{ this }} where _source_row > (select max(_source_row)"
         " from {{ this }} where _loaded_at = {{ run_started_at_timestamp() }})"
@@ -30,13 +30,6 @@
         "employee_count"),
     ("employee_count < 0", "out_of_range", "employee_count"),
 ] -%}
-{%- set load = {'watermark': 0, 'appended_only': false} -%}
-{%- if is_incremental() and execute -%}
-    {%- set load = incremental_load_state(
-        this, source('crm', 'customers'), 'customers'
-    ) -%}
-{%- endif -%}
-{%- set appending = is_incremental() and load.appended_only -%}
 {#- The parsed columns, in the order of `normalised` (stored rows re-read). -#}
 {%- set normalised_columns = [
     '_source_row', '_row_fingerprint', '_loaded_at',
@@ -46,6 +39,15 @@
     'created_at', 'updated_at', 'customer_type', 'industry', 'province', 'region',
     'decision_role',
 ] -%}
+{#- A new version of this model parses every row again (raw_row_fingerprint). -#}
+{%- set signature = local_md5(model.raw_code ~ normalised_columns | join(',')) -%}
+{%- set load = {'watermark': 0, 'appended_only': false} -%}
+{%- if is_incremental() and execute -%}
+    {%- set load = incremental_load_state(
+        this, source('crm', 'customers'), 'customers', signature
+    ) -%}
+{%- endif -%}
+{%- set appending = is_incremental() and load.appended_only -%}
 
 with
 
@@ -69,7 +71,7 @@ province_regions as (
 parsed as (
     select
         _source_row,
-        {{ raw_row_fingerprint('customers') }} as _row_fingerprint,
+        {{ raw_row_fingerprint('customers', signature) }} as _row_fingerprint,
         {{ run_started_at_timestamp() }} as _loaded_at,
         {{ raw_text_columns('customers', exclude=pii_columns) }}
         {{ clean_text('customer_id') }} as customer_id,
