@@ -49,8 +49,8 @@
         ~ " count(*) as loaded_rows, bit_xor(_row_fingerprint) as fingerprint"
         ~ " from " ~ relation ~ "),"
         ~ " file_prefix as (select count(*) as file_rows, bit_xor("
-        ~ raw_row_fingerprint(table, signature) ~ ") as fingerprint from " ~ source_relation
-        ~ " where _source_row <= (select stored.watermark from stored))"
+        ~ raw_row_fingerprint(table, signature) ~ ") as fingerprint"
+        ~ " from " ~ source_relation ~ " where _source_row <= (select stored.watermark from stored))"
         ~ " select stored.watermark, stored.loaded_rows = stored.watermark"
         ~ " and file_prefix.file_rows = stored.watermark"
         ~ " and file_prefix.fingerprint is not distinct from stored.fingerprint"
