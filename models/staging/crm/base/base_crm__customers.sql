@@ -30,15 +30,18 @@
         "employee_count"),
     ("employee_count < 0", "out_of_range", "employee_count"),
 ] -%}
-{#- The parsed columns, in the order of `normalised` (stored rows re-read). -#}
-{%- set normalised_columns = [
-    '_source_row', '_row_fingerprint', '_loaded_at',
-    raw_column_names('customers', exclude=pii_columns),
+{#- The parsed and normalised values, in the order of `normalised`: stored rows are
+    read back in this order, and the table stores them after the raw text. -#}
+{%- set value_columns = [
     'customer_id', 'customer_type_key', 'industry_key', 'employee_count',
     'province_key', 'city', 'phone_hash', 'email_hash', 'decision_role_key',
     'created_at', 'updated_at', 'customer_type', 'industry', 'province', 'region',
     'decision_role',
 ] -%}
+{%- set normalised_columns = [
+    '_source_row', '_row_fingerprint', '_loaded_at',
+    raw_column_names('customers', exclude=pii_columns),
+] + value_columns -%}
 {#- A new version of this model parses every row again (raw_row_fingerprint). -#}
 {%- set signature = local_md5(model.raw_code ~ normalised_columns | join(',')) -%}
 {%- set load = {'watermark': 0, 'appended_only': false} -%}
@@ -138,22 +141,7 @@ stored as (
         _row_fingerprint,
         _loaded_at,
         {{ raw_text_of_rejected_rows('customers', exclude=pii_columns) }}
-        customer_id,
-        customer_type_key,
-        industry_key,
-        employee_count,
-        province_key,
-        city,
-        phone_hash,
-        email_hash,
-        decision_role_key,
-        created_at,
-        updated_at,
-        customer_type,
-        industry,
-        province,
-        region,
-        decision_role,
+        {{ value_columns | join(',\n        ') }},
         reject_reason,
         reject_column,
         row_status
