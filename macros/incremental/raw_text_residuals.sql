@@ -50,6 +50,12 @@
     {{ return(found[0] if found | length > 0 else '') }}
 {%- endmacro %}
 
+{#- raw_file_path as a quoted SQL text literal: a model that does not store the
+    file name selects it as _source_file. -#}
+{% macro raw_file_literal(table) -%}
+    '{{ raw_file_path(table) | replace("'", "''") }}'
+{%- endmacro %}
+
 {#- `nullif(raw_<column>, <canonical>) as raw_<column>_if_different,` per column. -#}
 {% macro raw_residual_columns(canonical) -%}
     {%- for column, text in canonical.items() %}

@@ -1,6 +1,5 @@
 {#- base_crm__customers is loaded incrementally and does not store the file name:
     its rows are those of the current customers file. -#}
-{%- set source_file = "'" ~ (raw_file_path('customers') | replace("'", "''")) ~ "'" -%}
 
 with
 
@@ -10,7 +9,7 @@ classified as (
 
 rejected as (
     select
-        {{ source_file }} as _source_file,
+        {{ raw_file_literal('customers') }} as _source_file,
         _source_row,
         reject_reason,
         reject_column,

@@ -11,7 +11,6 @@
 {{ config(materialized='view') }}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set canonical = orders_canonical_text() -%}
-{%- set source_file = "'" ~ (raw_file_path('orders') | replace("'", "''")) ~ "'" -%}
 
 with
 
@@ -110,7 +109,7 @@ versioned as (
 
 classified as (
     select
-        {{ source_file }} as _source_file,
+        {{ raw_file_literal('orders') }} as _source_file,
         _source_row,
         {{ raw_restored_columns(canonical) }}
         order_id,
