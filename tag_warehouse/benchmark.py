@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tag_warehouse.generate import ORDERS_PER_CUSTOMER, PARQUET_ROW_GROUP_ROWS
+from tag_warehouse.generate import ORDERS_PER_CUSTOMER, write_parquet
 from tag_warehouse.marts import TAG_MARTS
 from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
 
@@ -236,11 +236,7 @@ def append_day(
                   updated_at=f"{stamp} 21:00:00")  # fmt: skip
     extra = pa.Table.from_pylist(added + changes + [late, future], schema=orders.schema)
     combined = pa.concat_tables([orders, extra])
-    tmp = out_dir / "orders.parquet.tmp"
-    pq.write_table(
-        combined, tmp, compression="zstd", row_group_size=PARQUET_ROW_GROUP_ROWS
-    )
-    tmp.replace(out_dir / "orders.parquet")
+    write_parquet(combined, out_dir / "orders.parquet")
     return {
         **customers,
         "new_orders": len(added),
@@ -274,14 +270,7 @@ def append_customers(
         for i, row in enumerate(rows[:updates])
     ]  # fmt: skip
     extra = pa.Table.from_pylist(added + changed, schema=customers.schema)
-    tmp = out_dir / "customers.parquet.tmp"
-    pq.write_table(
-        pa.concat_tables([customers, extra]),
-        tmp,
-        compression="zstd",
-        row_group_size=PARQUET_ROW_GROUP_ROWS,
-    )
-    tmp.replace(out_dir / "customers.parquet")
+    write_parquet(pa.concat_tables([customers, extra]), out_dir / "customers.parquet")
     return {
         "new_customers": len(added),
         "updated_customers": [row["customer_id"] for row in changed],

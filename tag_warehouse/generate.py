@@ -1219,6 +1219,16 @@ def generate(
     return generate_with_manifest(n_customers, seed, as_of, dirty_rate, years)[0]
 
 
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write a raw file as the generator does (zstd, PARQUET_ROW_GROUP_ROWS rows per
+    row group) to a temporary file moved into place: a reader never sees half."""
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(
+        table, tmp, compression="zstd", row_group_size=PARQUET_ROW_GROUP_ROWS
+    )
+    os.replace(tmp, path)
+
+
 def write(
     tables: dict[str, pa.Table],
     out_dir: Path,
@@ -1240,15 +1250,13 @@ def write(
     for name, table in tables.items():
         t0 = time.perf_counter()
         path = out_dir / f"{name}.{fmt}"
-        tmp = path.with_name(path.name + ".tmp")
         if fmt == "parquet":
-            pq.write_table(
-                table, tmp, compression="zstd", row_group_size=PARQUET_ROW_GROUP_ROWS
-            )
+            write_parquet(table, path)
         else:
+            tmp = path.with_name(path.name + ".tmp")
             options = pacsv.WriteOptions(batch_size=1 << 16)
             pacsv.write_csv(table, tmp, write_options=options)
-        os.replace(tmp, path)
+            os.replace(tmp, path)
         (out_dir / f"{name}.{other}").unlink(missing_ok=True)
         if progress is not None:
             progress(name, table.num_rows, time.perf_counter() - t0)
