@@ -43,6 +43,8 @@
             "ltv_enabled must be true or false, got '" ~ var('ltv_enabled') ~ "'") -%}
     {%- endif -%}
 
+    {%- do problems.extend(tag_overrides_file_problems()) -%}
+
     {#- NaN and infinities are numbers to Jinja: x - x is 0 only for finite x. -#}
     {%- set invalid = [] -%}
     {%- set whole_names = whole_number_var_bounds().keys() | list -%}
