@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 from tag_warehouse.benchmark import SCALES, format_table, machine, run_scale
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from clv_simulation import simulate_customers  # noqa: E402

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 from tag_warehouse.generate import ORDERS_PER_CUSTOMER, generate_with_manifest, write
 
 

@@ -6,6 +6,8 @@ Exit code 1 (and one line per offending mart) when a mart's lineage reaches a ra
 source the tag registry does not name for it.
 """
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 from tag_warehouse.lineage import main
 
 if __name__ == "__main__":

@@ -71,13 +71,11 @@ def ensure_venv() -> None:
             )
     started = time.monotonic()
     say("installing pinned requirements (first run takes a minute or two)")
-    steps: list[list[str | Path]] = [
-        [BIN / "python", "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS],
-        [BIN / "python", "-m", "pip", "install", "--quiet", "--no-deps", "-e", ROOT],
-    ]
-    for step in steps:
-        if run(step) != 0:
-            sys.exit("[dev] pip install failed: see the messages above")
+    # Only the requirements: dbt (profiles.yml module_paths), pytest (pythonpath)
+    # and the scripts (scripts/_bootstrap.py) import tag_warehouse from the checkout.
+    install = [BIN / "python", "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS]
+    if run(install) != 0:
+        sys.exit("[dev] pip install failed: see the messages above")
     STAMP.write_text(wanted + "\n")
     say(f"environment ready in {time.monotonic() - started:.0f}s")
 

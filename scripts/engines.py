@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.engines import (  # noqa: E402
+from tag_warehouse.engines import (
     EngineError,
     PostgresSettings,
     ensure_java,

@@ -16,6 +16,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 import duckdb
 import pandas as pd
 

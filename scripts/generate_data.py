@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 from tag_warehouse.generate import generate_with_manifest, write
 
 DEFAULT_AS_OF = "2026-06-30"  # fixed, so the default output never depends on today

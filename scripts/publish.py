@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 from tag_warehouse.publish import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_KEEP,

@@ -1,5 +1,7 @@
 """Rewrite the README's tag table from seeds/tag_registry.csv (--check: verify only)."""
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 from tag_warehouse.tag_docs import main
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import _bootstrap  # noqa: F401  (puts the project root on sys.path)
+
 from tag_warehouse.publish import PublishError, current_version_dir, default_publish_dir
 from tag_warehouse.report import LANGUAGES, write_report
 

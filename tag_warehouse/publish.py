@@ -19,12 +19,19 @@ new version, never a mix, and its views name the version folder itself (not
 `current`), so one connection reads one build even if a publish happens meanwhile.
 Old versions are deleted only after the switch, keeping the newest `keep` (and any
 replaced less than `grace_seconds` ago: a reader may still be reading it).
+
+Everything that needs disk space (the version, the next serving.duckdb, `current` and
+CURRENT) is written before the switch, which only renames. A publish that fails
+while writing (e.g. a full disk) removes all it wrote and raises a one-line
+PublishError; each publish first removes what an interrupted one left (temporary
+files, a complete version newer than any version readers can reach).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -53,6 +60,9 @@ CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".publish.lock"
 VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{8}$")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Temporary names of a publish in progress: .<version>.tmp (the version being
+# written), .serving.duckdb.<version>.tmp(.wal), .current.<version>.tmp, ...
+_TEMPORARY = re.compile(r"^\..+\.tmp(\.wal)?$")
 
 
 class PublishError(RuntimeError):
@@ -220,11 +230,10 @@ def _export(
     return row_counts, schemas, sorted(as_of_dates)
 
 
-def write_serving_db(out_dir: Path, version_dir: Path, info: dict[str, Any]) -> Path:
-    """Rebuild serving.duckdb: one view per published table over the version's
-    Parquet files (absolute paths), plus a `publish_info` table; swapped in atomically.
-    """
-    final = out_dir / SERVING_FILE
+def _write_serving_file(out_dir: Path, version_dir: Path, info: dict[str, Any]) -> Path:
+    """Write the next serving.duckdb under a temporary name: one view per published
+    table over the version's Parquet files (absolute paths), plus a `publish_info`
+    table. The caller moves it into place."""
     temporary = out_dir / f".{SERVING_FILE}.{info['version']}.tmp"
     temporary.unlink(missing_ok=True)
     con = duckdb.connect(str(temporary))
@@ -250,19 +259,18 @@ def write_serving_db(out_dir: Path, version_dir: Path, info: dict[str, Any]) -> 
     finally:
         con.close()
     Path(f"{temporary}.wal").unlink(missing_ok=True)
-    os.replace(temporary, final)
-    return final
+    return temporary
 
 
-def _switch_current(out_dir: Path, version: str) -> None:
-    """Point `current` (symlink, relative) and CURRENT (text) at version, atomically."""
+def _prepare_switch(out_dir: Path, version: str) -> tuple[Path, Path]:
+    """The next `current` (symlink, relative) and CURRENT (text), under temporary
+    names; moving them into place needs no disk space."""
     temporary_link = out_dir / f".{CURRENT_LINK}.{version}.tmp"
     temporary_link.unlink(missing_ok=True)
     os.symlink(version, temporary_link, target_is_directory=True)
-    os.replace(temporary_link, out_dir / CURRENT_LINK)
     temporary_file = out_dir / f".{CURRENT_FILE}.{version}.tmp"
     temporary_file.write_text(version + "\n", encoding="utf-8")
-    os.replace(temporary_file, out_dir / CURRENT_FILE)
+    return temporary_link, temporary_file
 
 
 def prune(
@@ -287,14 +295,85 @@ def prune(
     return removed
 
 
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
+
+
+def _referenced_versions(out_dir: Path) -> set[str] | None:
+    """The versions readers can reach (`current`, CURRENT, serving.duckdb), or None
+    when serving.duckdb cannot be read (then nothing is known to be unreferenced)."""
+    names = set()
+    link = out_dir / CURRENT_LINK
+    if link.is_symlink():
+        names.add(Path(os.readlink(link)).name)
+    marker = out_dir / CURRENT_FILE
+    if marker.is_file():
+        names.add(marker.read_text(encoding="utf-8").strip())
+    serving = out_dir / SERVING_FILE
+    if serving.exists():
+        try:
+            with duckdb.connect(str(serving), read_only=True) as con:
+                row = con.execute("select version from publish_info").fetchone()
+        except duckdb.Error:
+            return None
+        if row:
+            names.add(str(row[0]))
+    return names
+
+
 def _clean_leftovers(out_dir: Path) -> None:
-    """Remove temporary files of an interrupted publish (we hold the lock)."""
+    """Remove what an interrupted or failed publish left (we hold the lock): its
+    temporary files and folders, and a version folder newer than every version
+    readers can reach (it was complete but never switched to)."""
     for entry in out_dir.iterdir():
-        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        if _TEMPORARY.match(entry.name):
+            _remove(entry)
+    referenced = _referenced_versions(out_dir)
+    if referenced is None:
+        return
+    newest = max(referenced, default="")
+    for name in list_versions(out_dir):
+        if name > newest:
+            _remove(out_dir / name)
+
+
+def _remove_attempt(out_dir: Path, version: str) -> None:
+    """Remove everything a failed publish of `version` wrote (its names hold it)."""
+    for entry in out_dir.iterdir():
+        if version in entry.name:
+            _remove(entry)
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    text = str(error).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text
+
+
+def _write_failed(
+    error: BaseException, out_dir: Path, version: str, readers_on: str | None
+) -> PublishError:
+    """One line for a publish that could not write: why, and what to do."""
+    if _is_disk_full(error):
+        why = f"no space left on the device of {out_dir}"
+        todo = "free some space (or publish with a lower --keep) and publish again"
+    else:
+        lines = str(error).strip().splitlines()
+        why = lines[0] if lines else type(error).__name__
+        todo = "fix that and publish again"
+    still = (
+        f"readers still get version {readers_on}"
+        if readers_on
+        else "nothing was published before"
+    )
+    return PublishError(
+        f"could not write version {version}: {why}. The partial version was"
+        f" removed and {still}; {todo}."
+    )
 
 
 def publish(
@@ -326,10 +405,13 @@ def publish(
     out_dir.mkdir(parents=True, exist_ok=True)
     with _publish_lock(out_dir):
         _clean_leftovers(out_dir)
+        readers_on = _current_name(out_dir)
         version = new_version_name()
-        staging = out_dir / f".{version}.tmp"
-        staging.mkdir()
+        # Everything that takes disk space is written under names holding the
+        # version; on any failure all of it is removed, and readers never saw it.
         try:
+            staging = out_dir / f".{version}.tmp"
+            staging.mkdir()
             row_counts, schemas, as_of_dates = _export(warehouse, staging)
             info: dict[str, Any] = {
                 "version": version,
@@ -349,13 +431,35 @@ def publish(
             )
             version_dir = out_dir / version
             os.rename(staging, version_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            serving_next = _write_serving_file(out_dir, version_dir, info)
+            link_next, file_next = _prepare_switch(out_dir, version)
+            # The switch: renames only. serving.duckdb first; once it moved, the
+            # version is published.
+            os.replace(serving_next, out_dir / SERVING_FILE)
+        except BaseException as error:
+            _remove_attempt(out_dir, version)
+            if isinstance(error, OSError | duckdb.Error):
+                raise _write_failed(error, out_dir, version, readers_on) from None
             raise
-        serving = write_serving_db(out_dir, version_dir, info)
-        _switch_current(out_dir, version)
+        try:
+            os.replace(link_next, out_dir / CURRENT_LINK)
+            os.replace(file_next, out_dir / CURRENT_FILE)
+        except OSError as error:
+            raise PublishError(
+                f"version {version} is in {SERVING_FILE}, but `{CURRENT_LINK}` could"
+                f" not be switched to it ({error.strerror}): publish again"
+            ) from None
+        serving = out_dir / SERVING_FILE
         removed = prune(out_dir, keep, protect=version, grace_seconds=grace_seconds)
     return PublishResult(version, version_dir, row_counts, serving, removed)
+
+
+def _current_name(out_dir: Path) -> str | None:
+    """The version readers get now, or None before the first publish."""
+    try:
+        return current_version_dir(out_dir).name
+    except PublishError:
+        return None
 
 
 def serving_connection(out_dir: Path | None = None) -> duckdb.DuckDBPyConnection:

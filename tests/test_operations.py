@@ -21,7 +21,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
+from dbt_helpers import (
+    FIXTURES,
+    ROOT,
+    SMALL_DATA_VARS,
+    DbtRun,
+    generated_raw,
+    run_dbt,
+)
 from tag_oracle import oracle_tags
 
 from tag_warehouse.lineage import read_registry
@@ -529,3 +536,36 @@ def test_migration_matrix_counts_customers_between_two_dates(
     assert actual == expected
     shares = matrix.groupby("from_value")["share_of_from_value"].sum()
     assert shares.to_numpy() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            None,
+            "is not an existing file: give a CSV file with columns customer_id, tag,"
+            " value, reason, reviewer, valid_from, valid_until",
+        ),
+        (
+            "Customer_ID,tag,value\nc1,customer_level,vip\n",
+            "is missing required column(s): reason, reviewer, valid_from,"
+            " valid_until. Found: customer_id, tag, value.",
+        ),
+    ],
+    ids=["missing_file", "missing_columns"],
+)
+def test_bad_tag_overrides_path_stops_before_any_sql(
+    tmp_path: Path, content: str | None, problem: str
+) -> None:
+    overrides = tmp_path / "overrides.csv"
+    if content is not None:
+        overrides.write_text(content, encoding="utf-8")
+    run = run_dbt(
+        ["build"],
+        tmp_path / "work",
+        FIXTURES / "raw_dirty",
+        extra_vars={**SMALL_DATA_VARS, "tag_overrides_path": str(overrides)},
+    )
+    assert not run.success
+    assert f"tag_overrides_path '{overrides}' {problem}" in run.log, run.log
+    assert "Invalid dbt vars" in run.log  # the up-front check, before any model

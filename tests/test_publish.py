@@ -3,8 +3,15 @@ readers that never fail or see a half-built state while a build and publish run.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -17,6 +24,7 @@ from published_reader import (
     warehouse_fingerprint,
 )
 
+import tag_warehouse.publish as publishing
 from tag_warehouse.publish import (
     CURRENT_FILE,
     PublishError,
@@ -24,7 +32,10 @@ from tag_warehouse.publish import (
     list_versions,
     publish,
     read_build_info,
+    serving_connection,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +159,159 @@ def test_readers_never_fail_during_a_build_and_publish(
     assert by_method == {"serving": {"first", "second"}, "parquet": {"first", "second"}}
     assert read_build_info(outcome.version_dir)["as_of_date"] == "2026-07-31"
     print(f"reader: {report['queries']} query rounds, 0 failures")
+
+
+@pytest.fixture
+def small_warehouse(tmp_path: Path) -> Path:
+    """A warehouse with two tiny marts and the registry seed (no dbt needed)."""
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create schema reference")
+        con.execute(
+            "create table marts.customer_tags_value as select 'c' || i as customer_id,"
+            " 'vip' as customer_level, date '2026-06-30' as as_of_date"
+            " from range(50) as t(i)"
+        )
+        con.execute("create table marts.tag_health as select 1 as unknown_customers")
+        con.execute("create table reference.tag_registry as select 'ltv' as tag")
+    return path
+
+
+def entries(out: Path) -> set[str]:
+    return {entry.name for entry in out.iterdir()}
+
+
+def serving_version(out: Path) -> str:
+    with serving_connection(out) as con:
+        return str(con.execute("select version from publish_info").fetchone()[0])
+
+
+def disk_full(*_: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def after(real: Callable[..., Any], fail: Callable[..., None]) -> Callable[..., Any]:
+    """real, then fail: a step that wrote its files before the disk filled up."""
+
+    def step(*args: Any) -> Any:
+        real(*args)
+        fail()
+
+    return step
+
+
+def duckdb_disk_full(*_: object) -> None:
+    raise duckdb.IOException(
+        'Could not write file "x.parquet": No space left on device'
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "fail"),
+    [
+        ("_export", duckdb_disk_full),  # the Parquet files
+        ("_write_serving_file", disk_full),  # the next serving.duckdb (+ .wal)
+        ("_prepare_switch", disk_full),  # the next `current` and CURRENT
+    ],
+)
+def test_a_publish_on_a_full_disk_leaves_nothing_and_readers_on_the_last_version(
+    small_warehouse: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    fail: Callable[..., None],
+) -> None:
+    out = tmp_path / "published"
+    first = publish(small_warehouse, out)
+    before = entries(out)
+    monkeypatch.setattr(publishing, step, after(getattr(publishing, step), fail))
+    with pytest.raises(PublishError) as raised:
+        publish(small_warehouse, out)
+    message = str(raised.value)
+    assert f"no space left on the device of {out}" in message
+    assert f"readers still get version {first.version}" in message
+    assert "\n" not in message
+    assert entries(out) == before  # no half-written version, no temporary file
+    assert current_version_dir(out) == first.path.resolve()
+    assert serving_version(out) == first.version
+
+
+def test_the_next_publish_removes_what_an_interrupted_one_left(
+    small_warehouse: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "published"
+    first = publish(small_warehouse, out)
+    # A publish killed after its version was complete but before the switch, and
+    # the temporary files of one killed earlier.
+    never_switched = publishing.new_version_name()
+    shutil.copytree(first.path, out / never_switched)
+    killed = publishing.new_version_name()
+    (out / f".{killed}.tmp").mkdir()
+    (out / f".{killed}.tmp" / "customer_tags_value.parquet").write_bytes(b"PAR1")
+    for name in [f".serving.duckdb.{killed}.tmp", f".serving.duckdb.{killed}.tmp.wal"]:
+        (out / name).write_bytes(b"partial")
+    os.symlink(killed, out / f".current.{killed}.tmp")
+    (out / f".CURRENT.{killed}.tmp").write_text(killed)
+    second = publish(small_warehouse, out, grace_seconds=3600)
+    assert entries(out) == {
+        first.version,
+        second.version,
+        "current",
+        "CURRENT",
+        "serving.duckdb",
+        ".publish.lock",
+    }
+    assert list_versions(out) == [first.version, second.version]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs (needs root and mount: skipped elsewhere)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_publish_on_a_really_full_disk_says_so_in_one_line_and_recovers(
+    small_warehouse: Path, small_disk: Path
+) -> None:
+    out = small_disk / "published"
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "publish.py"),
+        "--warehouse",
+        str(small_warehouse),
+        "--out",
+        str(out),
+        "--grace-seconds",
+        "0",
+    ]
+    assert subprocess.run(command, capture_output=True, check=False).returncode == 0
+    first, before = current_version_dir(out), entries(out)
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * (free - 64 * 1024))
+    failed = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert failed.returncode == 1
+    assert failed.stdout == ""
+    assert failed.stderr.startswith("publish failed: could not write version ")
+    assert f"no space left on the device of {out}" in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+    assert entries(out) == before
+    assert current_version_dir(out) == first
+    assert serving_version(out) == first.name
+    filler.unlink()
+    assert subprocess.run(command, capture_output=True, check=False).returncode == 0
+    assert current_version_dir(out) != first
+    assert not [name for name in entries(out) if name.endswith((".tmp", ".wal"))]

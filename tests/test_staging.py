@@ -243,6 +243,42 @@ def test_bad_vars_stop_before_any_sql(
     assert message in run.log
 
 
+class Yaml(str):
+    """A var value written as YAML (`.nan`, `.inf`): run_dbt passes the repr."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def test_non_finite_and_fractional_thresholds_are_listed_together(
+    tmp_path: Path,
+) -> None:
+    variables = {
+        "window_days": 30.5,
+        "complaints_multiple_min": 2.5,
+        "frequency_high_min_orders": Yaml(".nan"),
+        "recency_d31_90_max_days": Yaml("-.inf"),
+        "m_high": Yaml(".nan"),
+        "ltv_high_above": Yaml(".inf"),
+        "profit_high_above": 0.35,  # a share: need not be whole
+    }
+    run = run_dbt(["build"], tmp_path, FIXTURES / "raw_dirty", extra_vars=variables)
+    assert not run.success
+    for problem in [
+        "window_days must be a whole number, got 30.5",
+        "complaints_multiple_min must be a whole number, got 2.5",
+        "frequency_high_min_orders must be a finite whole number, got nan",
+        "recency_d31_90_max_days must be a finite whole number, got -inf",
+        "m_high must be a finite number, got nan",
+        "ltv_high_above must be a finite number, got inf",
+    ]:
+        assert f"  - {problem}\n" in run.log + "\n", run.log
+    # One message: every problem above, and no band-order noise from the bad ones.
+    assert run.log.count("Invalid dbt vars") == 1
+    assert "profit_high_above" not in run.log
+    assert "must be below" not in run.log
+
+
 def test_parquet_input_gives_the_same_result(
     tmp_path: Path, dirty_build: DbtRun
 ) -> None:

@@ -49,3 +49,47 @@
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}
+
+{#- The columns a manual overrides file must have (those of seeds/tag_overrides.csv,
+    which int_tag_overrides_validated reads). -#}
+{% macro tag_overrides_columns() %}
+    {{ return([
+        'customer_id', 'tag', 'value', 'reason', 'reviewer', 'valid_from', 'valid_until'
+    ]) }}
+{% endmacro %}
+
+{#- Problems with the CSV file named by var tag_overrides_path (empty: the seed is
+    used, nothing to check): an existing file DuckDB reads, with every column of
+    tag_overrides_columns(). validate_vars lists them with the other var problems,
+    so a wrong path stops the build before any SQL runs. -#}
+{% macro tag_overrides_file_problems() %}
+    {%- set path = var('tag_overrides_path') | string | trim -%}
+    {%- if not path -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set named = "tag_overrides_path '" ~ path ~ "'" -%}
+    {%- set columns = tag_overrides_columns() | join(', ') -%}
+    {%- if target.type != 'duckdb' -%}
+        {{ return([named ~ " is read by DuckDB only: on " ~ target.type
+            ~ " leave it empty and put the overrides in seeds/tag_overrides.csv"]) }}
+    {%- endif -%}
+    {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
+    {%- if run_query("select count(*) from glob(" ~ quoted ~ ")").columns[0][0] == 0 -%}
+        {{ return([named ~ " is not an existing file: give a CSV file with columns "
+            ~ columns ~ " (a relative path starts at the project root), or leave"
+            ~ " it empty to use seeds/tag_overrides.csv"]) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select lower(column_name) from (describe select * from read_csv("
+        ~ quoted ~ ", header = true, all_varchar = true))"
+    ).columns[0].values() | list -%}
+    {%- set missing = [] -%}
+    {%- for column in tag_overrides_columns() if column not in found -%}
+        {%- do missing.append(column) -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ return([named ~ " is missing required column(s): " ~ missing | join(', ')
+            ~ ". Found: " ~ found | join(', ') ~ ". Expected: " ~ columns]) }}
+    {%- endif -%}
+    {{ return([]) }}
+{% endmacro %}

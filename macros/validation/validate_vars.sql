@@ -43,21 +43,36 @@
             "ltv_enabled must be true or false, got '" ~ var('ltv_enabled') ~ "'") -%}
     {%- endif -%}
 
+    {%- do problems.extend(tag_overrides_file_problems()) -%}
+
+    {#- NaN and infinities are numbers to Jinja: x - x is 0 only for finite x. -#}
+    {%- set invalid = [] -%}
+    {%- set whole_names = whole_number_var_bounds().keys() | list -%}
     {%- for name, bounds in numeric_var_bounds().items() -%}
         {%- set value = var(name) -%}
+        {%- set whole = name in whole_names -%}
+        {%- set kind = "whole number" if whole else "number" -%}
+        {%- set problem = none -%}
         {%- if value is not number or value is sameas true or value is sameas false -%}
-            {%- do problems.append(
-                name ~ " must be a number, got '" ~ value ~ "'") -%}
+            {%- set problem = "must be a " ~ kind -%}
+        {%- elif value - value != 0 -%}
+            {%- set problem = "must be a finite " ~ kind -%}
+        {%- elif whole and value % 1 != 0 -%}
+            {%- set problem = "must be a whole number" -%}
         {%- elif value < bounds[0] or value > bounds[1] -%}
-            {%- do problems.append(
-                name ~ " must be between " ~ bounds[0] ~ " and " ~ bounds[1]
-                ~ ", got " ~ value) -%}
+            {%- set problem = "must be between " ~ bounds[0] ~ " and " ~ bounds[1] -%}
+        {%- endif -%}
+        {%- if problem is not none -%}
+            {%- do invalid.append(name) -%}
+            {%- do problems.append(name ~ " " ~ problem ~ ", got " ~ (
+                value if value is number and value is not boolean
+                else "'" ~ value ~ "'")) -%}
         {%- endif -%}
     {%- endfor -%}
 
     {%- for ladder in ordered_var_ladders() -%}
         {%- for i in range(ladder | length - 1) -%}
-            {%- if var(ladder[i]) is number and var(ladder[i + 1]) is number
+            {%- if ladder[i] not in invalid and ladder[i + 1] not in invalid
                 and var(ladder[i]) >= var(ladder[i + 1]) -%}
                 {%- do problems.append(
                     ladder[i] ~ " (" ~ var(ladder[i]) ~ ") must be below "
@@ -84,8 +99,18 @@
     {{ return(year >= 1 and 1 <= month <= 12 and 1 <= day <= month_days[month - 1]) }}
 {% endmacro %}
 
-{#- Every numeric threshold var with the range it must lie in. -#}
+{#- Every numeric var with the range it must lie in: a finite number (NaN and
+    infinities are refused), and a whole one when it is in whole_number_var_bounds. -#}
 {% macro numeric_var_bounds() %}
+    {%- set bounds = {} -%}
+    {%- do bounds.update(whole_number_var_bounds()) -%}
+    {%- do bounds.update(fractional_var_bounds()) -%}
+    {{ return(bounds) }}
+{% endmacro %}
+
+{#- Numeric vars that count something (days, orders, points, employees,
+    complaints, rows, years back): finite whole numbers in [min, max]. -#}
+{% macro whole_number_var_bounds() %}
     {{ return({
         "window_days": [1, 3660],
         "frequency_medium_min_orders": [1, 100000],
@@ -95,27 +120,37 @@
         "recency_d91_180_max_days": [0, 3660],
         "r_score_high_max_days": [0, 3660],
         "r_score_medium_max_days": [0, 3660],
-        "m_medium": [0, 1000000000000],
-        "m_high": [0, 1000000000000],
         "level_ordinary_min_rfm": [0, 15],
         "level_important_min_rfm": [0, 15],
         "level_vip_min_rfm": [0, 15],
-        "profit_medium_min": [-1, 1],
-        "profit_high_above": [-1, 1],
-        "promo_medium_min": [0, 1],
-        "promo_high_above": [0, 1],
         "lifecycle_new_max_days": [0, 36600],
         "lifecycle_active_max_days": [0, 36600],
         "lifecycle_at_risk_max_days": [0, 36600],
         "company_medium_min_employees": [1, 100000000],
         "company_large_above_employees": [1, 100000000],
         "complaints_multiple_min": [2, 1000000],
+        "time_spine_years_back": [0, 100],
+        "orders_incremental_check_rows": [0, 1000000000],
+    }) }}
+{% endmacro %}
+
+{#- Numeric vars that measure (amounts, shares, ratings, rates, the LTV horizon in
+    years): finite numbers in [min, max]. -#}
+{% macro fractional_var_bounds() %}
+    {{ return({
+        "m_medium": [0, 1000000000000],
+        "m_high": [0, 1000000000000],
+        "profit_medium_min": [-1, 1],
+        "profit_high_above": [-1, 1],
+        "promo_medium_min": [0, 1],
+        "promo_high_above": [0, 1],
         "satisfaction_satisfied_min": [1, 5],
         "satisfaction_very_satisfied_min": [1, 5],
         "ltv_horizon_years": [0.1, 50],
         "ltv_medium_min": [0, 1000000000000],
         "ltv_high_above": [0, 1000000000000],
         "ltv_annual_discount_rate": [0, 1],
+        "tag_health_max_unknown_share": [0, 1],
     }) }}
 {% endmacro %}
 
