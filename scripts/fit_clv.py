@@ -4,8 +4,12 @@ Example:
     python scripts/fit_clv.py orders.parquet --calibration-end 2024-12-31 \
         --predictions-out predictions.parquet
 
-User errors (missing file or column, bad dates, no repeat buyers, failed fit)
-print one line to stderr and exit with status 2.
+User errors (missing file or column, bad dates, bad options) print one line to
+stderr and exit with status 2. A model that cannot be fitted (no convergence, a
+parameter on its bound, q <= 1 even after the spend remedy, non-finite
+predictions, too little data) is not an error: the JSON gives each model's
+"status" ("fitted" or "failed") and "reason", no predictions are written, and the
+exit status is 0, or 3 with --fail-on-failed-fit.
 """
 
 from __future__ import annotations
@@ -21,14 +25,16 @@ import duckdb
 import pandas as pd
 
 from tag_warehouse.clv import (
+    DEFAULT_WINSORISE_QUANTILES,
+    SPEND_REMEDIES,
     ClvFitError,
     ClvInputError,
-    fit_bgnbd,
-    fit_gamma_gamma,
+    fit_clv_models,
     predict_ltv,
     summarise_transactions,
 )
 
+FAILED_FIT_STATUS = 3  # exit status for a failed fit with --fail-on-failed-fit
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -60,9 +66,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--predictions-out",
         type=Path,
         default=None,
-        help="write per-customer predictions to this .csv or .parquet file",
+        help="write per-customer predictions to this .csv or .parquet file "
+        "(only when every model is fitted)",
+    )
+    parser.add_argument(
+        "--spend-remedy",
+        choices=SPEND_REMEDIES,
+        default="winsorise",
+        help="winsorise (default): when the Gamma-Gamma fit fails, fit the mean "
+        "spend capped at the --winsorise-quantiles in turn; none: never",
+    )
+    parser.add_argument(
+        "--winsorise-quantiles",
+        type=_quantiles,
+        default=DEFAULT_WINSORISE_QUANTILES,
+        metavar="Q[,Q...]",
+        help="quantiles tried in turn, mildest first (default "
+        f"{','.join(f'{q:g}' for q in DEFAULT_WINSORISE_QUANTILES)})",
+    )
+    parser.add_argument(
+        "--fail-on-failed-fit",
+        action="store_true",
+        help=f"exit with status {FAILED_FIT_STATUS} when a model is not fitted",
     )
     return parser.parse_args(argv)
+
+
+def _quantiles(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers like 0.99,0.95, got {text!r}"
+        ) from None
+    if not all(0.5 < q <= 1 for q in values):
+        raise argparse.ArgumentTypeError(f"each must be above 0.5 and <= 1: {text!r}")
+    return values
 
 
 def read_transactions(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -136,18 +175,29 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     )
     if summary.empty:
         raise CliError("no transactions on or before the calibration end date")
-    bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
-    gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
-    if args.predictions_out is not None:
+    fits = fit_clv_models(
+        summary,
+        args.horizon_years,
+        args.unit,
+        args.discount_rate,
+        args.spend_remedy,
+        args.winsorise_quantiles,
+    )
+    bgnbd, gamma_gamma = fits["bgnbd"], fits["gamma_gamma"]
+    written = None
+    fitted = bgnbd.fit is not None and gamma_gamma.fit is not None
+    if args.predictions_out is not None and fitted:
+        assert bgnbd.fit is not None and gamma_gamma.fit is not None
         predictions = predict_ltv(
             summary,
-            bgnbd,
-            gamma_gamma,
+            bgnbd.fit,
+            gamma_gamma.fit,
             args.horizon_years,
             args.unit,
             args.discount_rate,
         )
         write_predictions(summary.join(predictions).reset_index(), args.predictions_out)
+        written = str(args.predictions_out)
     return {
         "calibration_end": summary.attrs["calibration_end"],
         "unit": args.unit,
@@ -155,6 +205,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "n_customers": len(summary),
         "bgnbd": bgnbd.as_dict(),
         "gamma_gamma": gamma_gamma.as_dict(),
+        "predictions_out": written,
     }
 
 
@@ -169,6 +220,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
+    failed = [
+        model
+        for model in ("bgnbd", "gamma_gamma")
+        if report[model]["status"] != "fitted"  # type: ignore[index]
+    ]
+    if failed:
+        print(
+            f"fit_clv: {', '.join(failed)} not fitted; see status and reason",
+            file=sys.stderr,
+        )
+        if args.fail_on_failed_fit:
+            return FAILED_FIT_STATUS
     return 0
 
 

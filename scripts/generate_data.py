@@ -18,7 +18,7 @@ from typing import NoReturn
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.generate import generate_with_manifest, write
+from tag_warehouse.generate import SPEND_MIXES, generate_with_manifest, write
 
 DEFAULT_AS_OF = "2026-06-30"  # fixed, so the default output never depends on today
 
@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--years", type=_years, default=3.0, help="history length (default 3)"
     )
+    parser.add_argument(
+        "--spend-mix",
+        choices=SPEND_MIXES,
+        default="standard",
+        help="standard (default, the demo) or b2c_b2b: mostly consumers spending a "
+        "few hundred per order beside business accounts spending tens of thousands",
+    )
     return parser
 
 
@@ -108,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         args.dirty_rate,
         args.years,
         progress=_report("generated"),
+        spend_mix=args.spend_mix,
     )
     write(tables, args.out, args.format, manifest, progress=_report("wrote"))
     rows = sum(t.num_rows for t in tables.values())

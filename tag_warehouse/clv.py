@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -35,16 +35,22 @@ from scipy import optimize, special
 
 __all__ = [
     "BGNBD_PARAM_NAMES",
+    "DEFAULT_WINSORISE_QUANTILES",
     "GAMMA_GAMMA_PARAM_NAMES",
+    "LTV_MODELS",
+    "SPEND_REMEDIES",
     "ClvFitError",
     "ClvInputError",
     "FitResult",
+    "ModelFit",
     "bgnbd_expected_purchases",
     "bgnbd_log_likelihood",
     "bgnbd_prob_alive",
     "fit_and_predict",
     "fit_bgnbd",
+    "fit_clv_models",
     "fit_gamma_gamma",
+    "fit_gamma_gamma_robust",
     "gamma_gamma_conditional_mean",
     "gamma_gamma_log_likelihood",
     "horizon_in_units",
@@ -73,6 +79,15 @@ LOG_BOUND = 16.0
 GRADIENT_TOLERANCE = 1e-4
 # Rows per block when evaluating the monthly discounting grid.
 DISCOUNT_CHUNK_ROWS = 50_000
+# The models the predicted LTV needs: when any of them is not fitted, every
+# prediction is null (ltv = unknown).
+LTV_MODELS: tuple[str, ...] = ("bgnbd", "gamma_gamma")
+# How the Gamma-Gamma fit treats heavy-tailed spend (fit_gamma_gamma_robust):
+# "none": fit the mean spend as it is; "winsorise": when that fit fails, fit again
+# with the mean spend per purchase day capped at a quantile.
+SPEND_REMEDIES: tuple[str, ...] = ("none", "winsorise")
+# Quantiles tried in turn, the mildest cap first (the var ltv_winsorise_quantiles).
+DEFAULT_WINSORISE_QUANTILES: tuple[float, ...] = (0.99, 0.95, 0.9, 0.85, 0.8, 0.75)
 
 
 class ClvFitError(RuntimeError):
@@ -81,6 +96,10 @@ class ClvFitError(RuntimeError):
 
 class ClvInputError(ValueError):
     """The transaction data cannot be summarised (missing column, bad dates...)."""
+
+
+FitStatus = Literal["fitted", "failed", "disabled"]
+SpendRemedy = Literal["none", "winsorised", "not_applicable"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,57 @@ class FitResult:
             "n_customers": self.n_customers,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """Outcome of one model's fit as the warehouse records it: never an exception.
+
+    Attributes:
+        model: "bgnbd", "gamma_gamma" (later "mbgnbd").
+        status: "fitted"; "failed" (``reason`` says why: no convergence, a
+            parameter at the LOG_BOUND box, q <= 1, non-finite log-likelihood or
+            predictions, too little data); "disabled" (not asked for).
+        reason: why the model is not fitted; "" when fitted.
+        fit: the estimate when fitted, else None.
+        n_customers: customers the fit was attempted on.
+        spend_remedy: for the spend model, "none" (fitted on the mean spend as it
+            is) or "winsorised" (on mean spend capped at ``spend_cap``); else
+            "not_applicable".
+        spend_cap: the cap in currency when winsorised, else None.
+        spend_cap_quantile: the quantile the cap was taken at, else None.
+    """
+
+    model: str
+    status: FitStatus
+    reason: str = ""
+    fit: FitResult | None = None
+    n_customers: int = 0
+    spend_remedy: SpendRemedy = "not_applicable"
+    spend_cap: float | None = None
+    spend_cap_quantile: float | None = None
+
+    @property
+    def fitted(self) -> bool:
+        return self.status == "fitted"
+
+    def failed_with(self, reason: str) -> ModelFit:
+        """The same attempt, failed for ``reason`` (e.g. non-finite predictions)."""
+        return replace(self, status="failed", reason=reason, fit=None)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly representation (the fit's, plus status and remedy)."""
+        out: dict[str, object] = {
+            "status": self.status,
+            "reason": self.reason,
+            "n_customers": self.n_customers,
+            "spend_remedy": self.spend_remedy,
+            "spend_cap": self.spend_cap,
+            "spend_cap_quantile": self.spend_cap_quantile,
+        }
+        if self.fit is not None:
+            out.update(self.fit.as_dict())
+        return out
 
 
 # --------------------------------------------------------------------------- #
@@ -815,7 +885,8 @@ def _minimise(
     which tightens the optimum cheaply (a few iterations).
 
     Returns (log-parameters, total iterations, message). Raises ClvFitError on
-    failure.
+    failure: no convergence, non-finite objective, or a parameter on the
+    LOG_BOUND box (the maximum is not interior: a degenerate fit).
     """
     start = np.clip(log_initial, -LOG_BOUND, LOG_BOUND)
     first = _lbfgsb(objective, start, max_iterations)
@@ -842,7 +913,12 @@ def _minimise(
         )
     at_bound = np.abs(result.x) >= LOG_BOUND - 1e-6
     if at_bound.any():
-        message += f" (warning: {int(at_bound.sum())} parameter(s) at the bound)"
+        raise ClvFitError(
+            f"{model} fit failed: {int(at_bound.sum())} parameter(s) at the bound "
+            f"exp(+-{LOG_BOUND:g}) of the search box (log-params="
+            f"{np.round(result.x, 4).tolist()}): the likelihood has no interior "
+            "maximum on this data (too few customers or too little repeat buying)."
+        )
     return result.x, iterations, message
 
 
@@ -1016,3 +1092,183 @@ def fit_and_predict(
         summary, bgnbd, gg, horizon_years, unit, annual_discount_rate
     )
     return summary.join(predictions).reset_index(), [bgnbd, gg]
+
+
+# --------------------------------------------------------------------------- #
+# Fits that never raise: status, reason and the spend remedy
+# --------------------------------------------------------------------------- #
+
+
+def _format_params(params: Mapping[str, float]) -> str:
+    return ", ".join(f"{name}={value:.4g}" for name, value in params.items())
+
+
+def _prediction_problem(values: FloatArray, what: str) -> str:
+    """'' when every value is finite and >= 0, else a sentence saying how many not."""
+    bad = ~np.isfinite(values) | (values < 0)
+    if not bad.any():
+        return ""
+    return (
+        f"{int(bad.sum())} of {values.size} customers get a non-finite or negative "
+        f"{what} (e.g. {values[bad][0]:.4g})"
+    )
+
+
+def fit_gamma_gamma_robust(
+    x: ArrayLike,
+    m: ArrayLike,
+    remedy: str = "winsorise",
+    quantiles: Sequence[float] = DEFAULT_WINSORISE_QUANTILES,
+) -> ModelFit:
+    """Gamma-Gamma fit with a remedy for heavy-tailed spend; never raises.
+
+    First the mean spend per purchase day ``m`` is fitted as it is. When that
+    fit fails (typically q <= 1: mean spend across customers too heavy-tailed
+    for a gamma mixing distribution) and ``remedy`` is "winsorise", the fit is
+    repeated with ``m`` winsorised: capped at its ``quantiles[k]`` quantile over
+    the repeat buyers, the mildest cap first, until a fit succeeds. Only the
+    fit sees the capped values; predictions use each customer's own ``m``
+    (``predict_ltv``), so the cap sets the population prior (and the spend of
+    one-time buyers) without cutting a large customer's own history.
+
+    Returns:
+        ModelFit "fitted" (spend_remedy "none" or "winsorised" with the cap and
+        quantile) or "failed" with the reasons of every attempt.
+    """
+    if remedy not in SPEND_REMEDIES:
+        raise ValueError(f"remedy must be one of {SPEND_REMEDIES}, got {remedy!r}")
+    x_, m_ = np.broadcast_arrays(_as_float_array(x), _as_float_array(m))
+    x_, m_ = x_.ravel(), m_.ravel()
+    usable = (x_ > 0) & (m_ > 0) & np.isfinite(m_)
+    n_used = int(usable.sum())
+    try:
+        fit = fit_gamma_gamma(x_, m_)
+    except ClvFitError as error:
+        first = str(error)
+    else:
+        return ModelFit("gamma_gamma", "fitted", "", fit, n_used, "none")
+    if remedy == "none" or n_used < 2:
+        return ModelFit("gamma_gamma", "failed", first, None, n_used, "none")
+    spend = m_[usable]
+    last, cap, quantile = first, None, None
+    for quantile in quantiles:
+        cap = float(np.quantile(spend, quantile))
+        try:
+            fit = fit_gamma_gamma(x_, np.minimum(m_, cap))
+        except ClvFitError as error:
+            last = str(error)
+            continue
+        return ModelFit(
+            "gamma_gamma", "fitted", "", fit, n_used, "winsorised", cap, quantile
+        )
+    tried = ", ".join(f"{q:g}" for q in quantiles)
+    return ModelFit(
+        "gamma_gamma",
+        "failed",
+        f"{first} Winsorising the mean spend at quantiles {tried} did not help "
+        f"either (last: {last})",
+        None,
+        n_used,
+        "winsorised",
+        cap,
+        quantile,
+    )
+
+
+def _fit_bgnbd_outcome(summary: pd.DataFrame) -> ModelFit:
+    n = len(summary)
+    try:
+        fit = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    except ClvFitError as error:
+        return ModelFit("bgnbd", "failed", str(error), None, n)
+    return ModelFit("bgnbd", "fitted", "", fit, n)
+
+
+def _bgnbd_prediction_problem(fit: FitResult, summary: pd.DataFrame, t: float) -> str:
+    """Expected purchases and P(alive) of every distinct (x, t_x, T): finite, >= 0."""
+    (x, t_x, T), _, _ = _collapse_rows(
+        *(summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T"))
+    )
+    with np.errstate(all="ignore"):
+        expected = bgnbd_expected_purchases(fit.params, t, x, t_x, T)
+        alive = bgnbd_prob_alive(fit.params, x, t_x, T)
+    return _prediction_problem(expected, "expected purchases") or _prediction_problem(
+        alive, "probability of being alive"
+    )
+
+
+def fit_clv_models(
+    summary: pd.DataFrame,
+    horizon_years: float,
+    unit: str,
+    annual_discount_rate: float = 0.0,
+    spend_remedy: str = "winsorise",
+    winsorise_quantiles: Sequence[float] = DEFAULT_WINSORISE_QUANTILES,
+) -> dict[str, ModelFit]:
+    """Fit BG/NBD and Gamma-Gamma on a summary; a failure is a status, never raised.
+
+    A model fails when its optimiser did not converge, a parameter sits on the
+    LOG_BOUND box, the Gamma-Gamma q <= 1 (after the spend remedy), the
+    log-likelihood is not finite, or its predictions on this summary are not
+    finite and >= 0 (expected purchases, P(alive), spend per purchase, LTV).
+
+    Args:
+        summary: ``summarise_transactions`` output (columns frequency, recency,
+            T, monetary_value), one row per customer.
+        horizon_years, unit, annual_discount_rate: as for ``predict_ltv``; the
+            predictions checked are the ones the warehouse will write.
+        spend_remedy, winsorise_quantiles: see ``fit_gamma_gamma_robust``.
+
+    Returns:
+        {"bgnbd": ModelFit, "gamma_gamma": ModelFit}.
+    """
+    if summary.empty:
+        reason = (
+            "no customer has a purchase up to the calibration end, so there is "
+            "nothing to fit."
+        )
+        return {name: ModelFit(name, "failed", reason) for name in LTV_MODELS}
+    bgnbd = _fit_bgnbd_outcome(summary)
+    repeat = summary[summary["frequency"] > 0]
+    gamma_gamma = fit_gamma_gamma_robust(
+        repeat["frequency"], repeat["monetary_value"], spend_remedy, winsorise_quantiles
+    )
+    horizon = horizon_in_units(horizon_years, unit)
+    if bgnbd.fit is not None:
+        problem = _bgnbd_prediction_problem(bgnbd.fit, summary, horizon)
+        if problem:
+            bgnbd = bgnbd.failed_with(
+                f"BG/NBD fit failed: the estimate ({_format_params(bgnbd.fit.params)}) "
+                f"is degenerate: {problem}. Too few customers or too little "
+                "repeat buying to fit it."
+            )
+    if gamma_gamma.fit is not None:
+        x = summary["frequency"].to_numpy(np.float64)
+        m = summary["monetary_value"].to_numpy(np.float64)
+        with np.errstate(all="ignore"):
+            spend = gamma_gamma_conditional_mean(
+                gamma_gamma.fit.params, np.where(m > 0, x, 0.0), m
+            )
+        problem = _prediction_problem(spend, "expected spend per purchase")
+        if problem:
+            gamma_gamma = gamma_gamma.failed_with(
+                "Gamma-Gamma fit failed: the estimate "
+                f"({_format_params(gamma_gamma.fit.params)}) is degenerate: {problem}."
+            )
+    if bgnbd.fit is not None and gamma_gamma.fit is not None:
+        with np.errstate(all="ignore"):
+            ltv = predict_ltv(
+                summary,
+                bgnbd.fit,
+                gamma_gamma.fit,
+                horizon_years,
+                unit,
+                annual_discount_rate,
+            )["predicted_ltv"].to_numpy(np.float64)
+        problem = _prediction_problem(ltv, "predicted LTV")
+        if problem:
+            bgnbd = bgnbd.failed_with(
+                f"BG/NBD fit failed: the estimate ({_format_params(bgnbd.fit.params)}) "
+                f"is degenerate: {problem} (discounted over {horizon_years:g} years)."
+            )
+    return {"bgnbd": bgnbd, "gamma_gamma": gamma_gamma}

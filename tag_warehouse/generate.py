@@ -37,6 +37,8 @@ __all__ = [
     "MANIFEST_NAME",
     "TABLE_NAMES",
     "Manifest",
+    "SPEND_MIXES",
+    "SpendMix",
     "generate",
     "generate_with_manifest",
     "load_seeds",
@@ -44,6 +46,10 @@ __all__ = [
 ]
 
 Format = Literal["parquet", "csv"]
+# "standard": the demo's spend, one the Gamma-Gamma model fits as it is.
+# "b2c_b2b": a consumer base with business accounts beside it (see MIXED_*).
+SpendMix = Literal["standard", "b2c_b2b"]
+SPEND_MIXES: tuple[str, ...] = ("standard", "b2c_b2b")
 Manifest = dict[str, dict[str, int]]
 Progress = Callable[[str, int, float], None]
 
@@ -232,6 +238,13 @@ SPEND_MEDIAN_BY_TYPE = (1000.0, 2500.0, 3500.0)  # per order, before category fa
 # heterogeneity the Gamma-Gamma spend model assumes.
 SPEND_LEVEL_SHAPE = 5.0
 ORDER_SPREAD_SIGMA = 0.3  # log-normal spread of one order around the level
+# spend_mix "b2c_b2b": mostly consumers buying for a few hundred, beside business and
+# government accounts buying for tens of thousands, each customer at its own spend
+# scale (log-normal around the type's median). A single Gamma-Gamma spend model
+# fitted on it as it is gives q <= 1 (heavy right tail of mean spend per customer).
+MIXED_CUSTOMER_TYPE_P = (0.85, 0.12, 0.03)
+MIXED_SPEND_MEDIAN_BY_TYPE = (300.0, 20000.0, 30000.0)  # per order
+MIXED_SPEND_LEVEL_SIGMA = 0.8  # log-normal sd of the per-customer spend level
 PROSPECT_SHARE = 0.08  # customers who never order
 CHURN_SHARE = 0.35  # customers who stop ordering at some point before as_of
 
@@ -527,7 +540,11 @@ def _season_weight(days: np.ndarray) -> np.ndarray:
 
 
 def _make_customers(
-    rng: np.random.Generator, n: int, period: _Period, seeds: Seeds
+    rng: np.random.Generator,
+    n: int,
+    period: _Period,
+    seeds: Seeds,
+    spend_mix: SpendMix = "standard",
 ) -> _Customers:
     start = period.first_day * DAY
     created = np.sort(start + (rng.random(n) ** 0.8 * (period.cap - start)))
@@ -536,7 +553,8 @@ def _make_customers(
     updated = created + (touched * rng.random(n) * (period.cap - created)).astype(
         np.int64
     )
-    ctype = _choice(rng, CUSTOMER_TYPE_P, n)
+    type_p = MIXED_CUSTOMER_TYPE_P if spend_mix == "b2c_b2b" else CUSTOMER_TYPE_P
+    ctype = _choice(rng, type_p, n)
     is_ind = ctype == 0
 
     # province alias weighted towards east/south China; city of that province
@@ -790,12 +808,17 @@ def _order_money(
     cust: _Customers,
     who: np.ndarray,
     discount: np.ndarray,
+    spend_mix: SpendMix = "standard",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Category, amount and cost (cents): log-normal by type and category."""
     n, total = len(cust.ctype), len(who)
     cat = _choice_by_group(rng, CATEGORY_P, cust.ctype[who])
     level = rng.gamma(SPEND_LEVEL_SHAPE, 1.0 / SPEND_LEVEL_SHAPE, n)
-    base = np.asarray(SPEND_MEDIAN_BY_TYPE)[cust.ctype] * level
+    medians = SPEND_MEDIAN_BY_TYPE
+    if spend_mix == "b2c_b2b":  # drawn after the standard draws: those stay as they are
+        level = rng.lognormal(0.0, MIXED_SPEND_LEVEL_SIGMA, n)
+        medians = MIXED_SPEND_MEDIAN_BY_TYPE
+    base = np.asarray(medians)[cust.ctype] * level
     amount = (
         base[who]
         * np.asarray(CATEGORY_PRICE)[cat]
@@ -809,7 +832,11 @@ def _order_money(
 
 
 def _make_orders(
-    rng: np.random.Generator, cust: _Customers, promos: _Promotions, period: _Period
+    rng: np.random.Generator,
+    cust: _Customers,
+    promos: _Promotions,
+    period: _Period,
+    spend_mix: SpendMix = "standard",
 ) -> pa.Table:
     who, a, b = _order_counts(rng, cust, period)
     total = len(who)
@@ -817,7 +844,7 @@ def _make_orders(
     day, seek = _order_days(rng, who, a, b, covered, period)
     promo, in_window = _order_promotions(rng, day, seek, covered, promos, period)
     discount = np.where(in_window, promos.rate[np.maximum(promo, 0)], 0.0)
-    cat, cents, cost = _order_money(rng, cust, who, discount)
+    cat, cents, cost = _order_money(rng, cust, who, discount, spend_mix)
     status = _choice(rng, ORDER_STATUS_P, total)
     date = day + period.first_day
     placed = date * DAY + rng.integers(8 * 3600, 22 * 3600, total)
@@ -1145,7 +1172,7 @@ _DIRTIERS = {
 
 
 def _validate(
-    n_customers: int, as_of: dt.date, dirty_rate: float, years: float
+    n_customers: int, as_of: dt.date, dirty_rate: float, years: float, spend_mix: str
 ) -> None:
     if not isinstance(n_customers, int) or n_customers < 1:
         raise ValueError(f"n_customers must be a positive integer, got {n_customers!r}")
@@ -1155,6 +1182,8 @@ def _validate(
         raise ValueError(f"dirty_rate must be within 0..0.5, got {dirty_rate}")
     if not 0.1 <= years <= 50:
         raise ValueError(f"years must be within 0.1..50, got {years}")
+    if spend_mix not in SPEND_MIXES:
+        raise ValueError(f"spend_mix must be one of {SPEND_MIXES}, got {spend_mix!r}")
 
 
 def generate_with_manifest(
@@ -1165,12 +1194,15 @@ def generate_with_manifest(
     years: float = 3.0,
     *,
     progress: Progress | None = None,
+    spend_mix: SpendMix = "standard",
 ) -> tuple[dict[str, pa.Table], Manifest]:
     """The four raw tables and the planted dirt counts ({} when dirty_rate is 0).
 
-    `progress(table, rows, seconds)` is called after each table.
+    `progress(table, rows, seconds)` is called after each table. `spend_mix`
+    "b2c_b2b" draws a consumer-heavy base with business accounts spending a hundred
+    times more (MIXED_*); "standard" (default) leaves every output as it always was.
     """
-    _validate(n_customers, as_of, dirty_rate, years)
+    _validate(n_customers, as_of, dirty_rate, years, spend_mix)
     seeds = load_seeds()
     last = (as_of - EPOCH).days
     period = _Period(last - round(years * 365.25), last, years)
@@ -1186,14 +1218,14 @@ def generate_with_manifest(
         t0 = time.perf_counter()
         rng = clean_rng[name]
         if name == "customers":
-            cust = _make_customers(rng, n_customers, period, seeds)
+            cust = _make_customers(rng, n_customers, period, seeds, spend_mix)
             table = cust.table
         elif name == "promotions":
             promos = _make_promotions(rng, period)
             table = promos.table
         elif name == "orders":
             assert cust is not None and promos is not None
-            table = _make_orders(rng, cust, promos, period)
+            table = _make_orders(rng, cust, promos, period, spend_mix)
         else:
             assert cust is not None
             table = _make_interactions(rng, cust, period)
@@ -1214,9 +1246,13 @@ def generate(
     as_of: dt.date,
     dirty_rate: float,
     years: float = 3.0,
+    *,
+    spend_mix: SpendMix = "standard",
 ) -> dict[str, pa.Table]:
     """The four raw tables (all columns strings), deterministic in the arguments."""
-    return generate_with_manifest(n_customers, seed, as_of, dirty_rate, years)[0]
+    return generate_with_manifest(
+        n_customers, seed, as_of, dirty_rate, years, spend_mix=spend_mix
+    )[0]
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

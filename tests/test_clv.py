@@ -588,7 +588,6 @@ HEADER = "customer_id,order_date,amount\n"
     ("content", "extra", "expected"),
     [
         (None, [], "file not found"),
-        (HEADER + "1,2024-01-01,5\n2,2024-01-02,3\n", [], "repeat purchase"),
         (HEADER + "1,yesterday,5\n", [], "'order_date'"),
         (
             HEADER + "1,2024-01-01,5\n",
@@ -599,7 +598,6 @@ HEADER = "customer_id,order_date,amount\n"
     ],
     ids=[
         "missing-file",
-        "no-repeat-buyers",
         "bad-date",
         "bad-calibration-end",
         "bad-out",
@@ -619,3 +617,30 @@ def test_cli_user_errors_exit_2(
     assert cli.main([str(path), *extra]) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1
+
+
+def test_cli_reports_a_failed_fit_as_json(
+    cli: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "1,2024-01-01,5\n2,2024-01-02,3\n")  # no repeat buyer
+    out = tmp_path / "predictions.csv"
+    assert cli.main([str(path), "--predictions-out", str(out)]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["bgnbd"]["status"] == "failed"
+    assert "repeat purchase" in report["bgnbd"]["reason"]
+    assert report["gamma_gamma"]["status"] == "failed"
+    assert report["predictions_out"] is None and not out.exists()
+    assert "Traceback" not in captured.err and "not fitted" in captured.err
+    assert cli.main([str(path), "--fail-on-failed-fit"]) == cli.FAILED_FIT_STATUS
+
+
+def test_cli_reports_the_spend_remedy(
+    cli: ModuleType, transactions_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([str(transactions_csv), "--spend-remedy", "none"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["gamma_gamma"]["status"] == "fitted"
+    assert report["gamma_gamma"]["spend_remedy"] == "none"
+    assert report["bgnbd"]["spend_remedy"] == "not_applicable"

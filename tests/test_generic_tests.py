@@ -21,6 +21,9 @@ SEEDS = {
     "classified": "row_status\nclean\nsuperseded\n",
     "tag_registry": "tag,allowed_values,open_values\ncolor,red|blue,false\n",
     "colors": "customer_id,color,shade\na,red,light\nb,green,dark\n",
+    "fits_failed": "model,status,reason\nbgnbd,failed,no convergence\n"
+    "gamma_gamma,fitted,\n",
+    "fits_ok": "model,status,reason\nbgnbd,fitted,\ngamma_gamma,disabled,off\n",
 }
 
 # Each generic test on the planted seeds; EXPECTED says which must fail.
@@ -80,6 +83,14 @@ seeds:
         data_tests:
           - allowed_by_registry:
               name: allowed_by_registry_unregistered_column_fails
+  - name: fits_failed
+    data_tests:
+      - no_failed_model_fit:
+          name: no_failed_model_fit_fails
+  - name: fits_ok
+    data_tests:
+      - no_failed_model_fit:
+          name: no_failed_model_fit_passes
 """
 
 EXPECTED = {
@@ -96,6 +107,8 @@ EXPECTED = {
     "accepted_range_passes": "pass",
     "allowed_by_registry_fails": "fail",
     "allowed_by_registry_unregistered_column_fails": "fail",
+    "no_failed_model_fit_fails": "fail",
+    "no_failed_model_fit_passes": "pass",
 }
 
 

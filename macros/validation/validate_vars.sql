@@ -43,6 +43,23 @@
             "ltv_enabled must be true or false, got '" ~ var('ltv_enabled') ~ "'") -%}
     {%- endif -%}
 
+    {#- CLV fit failures and the spend remedy (models/intermediate/ltv). -#}
+    {%- if var('clv_fit_failure_severity') not in ['warn', 'error'] -%}
+        {%- do problems.append("clv_fit_failure_severity must be warn or error, got '"
+            ~ var('clv_fit_failure_severity') ~ "'") -%}
+    {%- endif -%}
+    {%- if var('ltv_spend_remedy') not in ['none', 'winsorise'] -%}
+        {%- do problems.append("ltv_spend_remedy must be none or winsorise, got '"
+            ~ var('ltv_spend_remedy') ~ "'") -%}
+    {%- endif -%}
+    {%- set quantiles = var('ltv_winsorise_quantiles') -%}
+    {%- if quantiles is string or quantiles is not iterable or quantiles | length == 0
+        or quantiles | reject('number') | list
+        or quantiles | select('le', 0.5) | list or quantiles | select('gt', 1) | list -%}
+        {%- do problems.append("ltv_winsorise_quantiles must be a list of numbers"
+            ~ " above 0.5 and at most 1, got '" ~ quantiles ~ "'") -%}
+    {%- endif -%}
+
     {%- do problems.extend(tag_overrides_file_problems()) -%}
 
     {#- NaN and infinities are numbers to Jinja: x - x is 0 only for finite x. -#}

@@ -1,67 +1,104 @@
 """Fit BG/NBD (purchase days) and Gamma-Gamma (spend per purchase day) by maximum
-likelihood on the whole customer base; one row per model parameter with the fit
-diagnostics. The maths lives in tag_warehouse.clv (tested on its own).
-With var ltv_enabled false nothing is fitted (the table is empty, ltv = unknown)."""
+likelihood on the whole customer base; per model its status (fitted / failed /
+disabled), the reason when not fitted and the spend remedy used, and one row per
+parameter when fitted. A failed fit never stops the build: its predictions are null
+(ltv = unknown) and the data test no_failed_model_fit warns (var
+clv_fit_failure_severity). The maths lives in tag_warehouse.clv (tested on its own).
+With var ltv_enabled false nothing is fitted (status disabled, ltv = unknown)."""
 
+import ast
 from typing import Any
 
 import pandas as pd
 
-from tag_warehouse.clv import ClvFitError, FitResult, fit_bgnbd, fit_gamma_gamma
+from tag_warehouse.clv import LTV_MODELS, ModelFit, fit_clv_models
 
 COLUMNS = {
     "model": "string",
+    "status": "string",
+    "reason": "string",
     "parameter": "string",
     "value": "float64",
     "log_likelihood": "float64",
-    "iterations": "int64",
+    "iterations": "Int64",
     "converged": "bool",
     "customers_used": "int64",
+    "spend_remedy": "string",
+    "spend_cap": "float64",
+    "spend_cap_quantile": "float64",
     "as_of_date": "datetime64[s]",
     "message": "string",
 }
 
 
-def fit_rows(fit: FitResult, as_of_date: str) -> list[dict]:
+def fit_rows(outcome: ModelFit, as_of_date: str) -> list[dict]:
+    """One row per parameter of a fitted model, one row (no parameter) otherwise."""
+    common = {
+        "model": outcome.model,
+        "status": outcome.status,
+        "reason": outcome.reason or None,
+        "customers_used": outcome.n_customers,
+        "spend_remedy": outcome.spend_remedy,
+        "spend_cap": outcome.spend_cap,
+        "spend_cap_quantile": outcome.spend_cap_quantile,
+        "as_of_date": pd.Timestamp(as_of_date),
+    }
+    fit = outcome.fit
+    if fit is None:
+        return [
+            {
+                **common,
+                "parameter": None,
+                "value": None,
+                "log_likelihood": None,
+                "iterations": None,
+                "converged": False,
+                "message": None,
+            }
+        ]
     return [
         {
-            "model": fit.model,
+            **common,
             "parameter": name,
             "value": value,
             "log_likelihood": fit.log_likelihood,
             "iterations": fit.iterations,
             "converged": fit.converged,
-            "customers_used": fit.n_customers,
-            "as_of_date": pd.Timestamp(as_of_date),
             "message": fit.message,
         }
         for name, value in fit.params.items()
     ]
 
 
+def quantiles(value: Any) -> list[float]:
+    """The var ltv_winsorise_quantiles, whether dbt rendered it as text or a list."""
+    if isinstance(value, str):
+        value = ast.literal_eval(value)
+    return [float(q) for q in value]
+
+
 def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
-    ltv_enabled = str(dbt.config.meta_get("ltv_enabled")).lower() == "true"
+    # dbt hands a Python model only the meta keys it finds as literal
+    # dbt.config.meta_get("...") calls in its code.
+    as_of_date = str(dbt.config.meta_get("as_of_date"))
     summary = dbt.ref("int_customers_clv_summarised").df()
-    if not ltv_enabled:
-        return pd.DataFrame({name: [] for name in COLUMNS}).astype(COLUMNS)
-    if summary.empty:
-        raise ClvFitError(
-            "LTV fit impossible: no customer has a valid order up to as_of_date. "
-            "Check the orders file, or set var ltv_enabled: false."
+    if str(dbt.config.meta_get("ltv_enabled")).lower() != "true":
+        outcomes = [
+            ModelFit(name, "disabled", "var ltv_enabled is false")
+            for name in LTV_MODELS
+        ]
+    else:
+        fits = fit_clv_models(
+            summary.rename(columns={"customer_age": "T"}),
+            horizon_years=float(dbt.config.meta_get("ltv_horizon_years")),
+            unit=str(dbt.config.meta_get("ltv_time_unit")),
+            annual_discount_rate=float(dbt.config.meta_get("ltv_annual_discount_rate")),
+            spend_remedy=str(dbt.config.meta_get("ltv_spend_remedy")),
+            winsorise_quantiles=quantiles(
+                dbt.config.meta_get("ltv_winsorise_quantiles")
+            ),
         )
-    as_of_date = str(summary["as_of_date"].iloc[0])
-    try:
-        bgnbd = fit_bgnbd(
-            summary["frequency"], summary["recency"], summary["customer_age"]
-        )
-        repeat = summary[summary["frequency"] > 0]
-        gamma_gamma = fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])
-    except ClvFitError as error:
-        raise ClvFitError(
-            f"LTV fit failed on {len(summary)} customers as of {as_of_date}: "
-            f"{error} The build stops rather than write predictions from a failed "
-            "fit. Too little history? Set var ltv_enabled: false (ltv = unknown)."
-        ) from error
-    rows = fit_rows(bgnbd, as_of_date) + fit_rows(gamma_gamma, as_of_date)
-    return pd.DataFrame(rows).astype(COLUMNS)
+        outcomes = [fits[name] for name in LTV_MODELS]
+    rows = [row for outcome in outcomes for row in fit_rows(outcome, as_of_date)]
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS)

@@ -1,18 +1,23 @@
 """Predicted lifetime value over the next ltv_horizon_years, one row per clean
 customer: expected purchase days (BG/NBD conditional expectation) x expected spend
-per purchase day (Gamma-Gamma conditional mean), optionally discounted. Customers
-with no valid order get 0 (the models describe customers after a first purchase).
-With var ltv_enabled false every prediction is null (ltv = unknown)."""
+per purchase day (Gamma-Gamma conditional mean, from each customer's own mean
+spend), optionally discounted. Customers with no valid order get 0 (the models
+describe customers after a first purchase). When a model the LTV needs is not
+fitted (failed, or disabled by var ltv_enabled false) every prediction is null
+(ltv = unknown); int_clv_models_fitted says why."""
 
 from typing import Any
 
 import pandas as pd
 
-from tag_warehouse.clv import FitResult, predict_ltv
+from tag_warehouse.clv import LTV_MODELS, FitResult, predict_ltv
 
 
-def fitted(params: pd.DataFrame, name: str) -> FitResult:
-    rows = params[params["model"] == name]
+def fitted(params: pd.DataFrame, name: str) -> FitResult | None:
+    """The fitted model `name` from the fit table, or None when it is not fitted."""
+    rows = params[(params["model"] == name) & (params["status"] == "fitted")]
+    if rows.empty:
+        return None
     first = rows.iloc[0]
     return FitResult(
         model=name,
@@ -34,15 +39,16 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     summary = dbt.ref("int_customers_clv_summarised").df().set_index("customer_id")
     params = dbt.ref("int_clv_models_fitted").df()
     numbers = ["expected_purchases", "expected_spend_per_purchase", "predicted_ltv"]
-    if params.empty:
+    models = {name: fitted(params, name) for name in LTV_MODELS}
+    bgnbd, gamma_gamma = models["bgnbd"], models["gamma_gamma"]
+    if bgnbd is None or gamma_gamma is None:
         return customers.assign(
             **{name: float("nan") for name in [*numbers, "prob_alive"]}
         )
-    models = {name: fitted(params, name) for name in params["model"].unique()}
     predictions = predict_ltv(
         summary.rename(columns={"customer_age": "T"}),
-        models["bgnbd"],
-        models["gamma_gamma"],
+        bgnbd,
+        gamma_gamma,
         horizon_years=horizon_years,
         unit=unit,
         annual_discount_rate=discount_rate,
