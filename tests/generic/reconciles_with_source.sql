@@ -10,7 +10,8 @@
 {% test reconciles_with_source(model, raw, rejected, classified) %}
 
 {%- set file_lines = 'cast(null as ' ~ dbt.type_bigint() ~ ')' -%}
-{%- if execute and target.type == 'duckdb' -%}
+{%- if execute and target.type == 'duckdb' and var('raw_data_path', none) is not none
+    and raw.schema == var('raw_schema', none) -%}
     {%- set raw_file = raw_file_path(raw.identifier) -%}
     {%- if raw_file -%}
         {%- set file_lines = raw_file_data_lines(raw_file) -%}
