@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         ensure_java()
         say("java found: Spark runs in local mode inside dbt (method session)")
     else:
-        load(args.target, args.raw, args.csv_encoding)
+        load(args.target, args.raw, args.csv_encoding, args.csv_delimiter)
     return 0
 
 
@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     loader.add_argument(
         "--csv-encoding", default="utf-8", help="utf-8 (default), utf-16 or latin-1"
     )
+    loader.add_argument("--csv-delimiter", default=",", help=", (default), ; or tab")
     args = parser.parse_args(argv)
     try:
         return run(args)

@@ -8,13 +8,15 @@ Every setting is an environment variable with a default, read by profiles.yml to
     WAREHOUSE_SPARK_DIR  Spark's warehouse and metastore (.engines/spark)
     WAREHOUSE_TIMEZONE   session time zone of both engines (UTC)
 
-The raw files are read with DuckDB exactly as the dbt hook register_raw_sources reads
-them on DuckDB (every contract column as text, _source_file, _source_row), so the
-text every engine parses is byte-identical.
+The raw files are read through the dbt hook register_raw_sources itself (run against a
+temporary DuckDB file): every contract column as text, _source_file, _source_row,
+_source_lines and _raw_line, so the text every engine parses is byte-identical and the
+CSV options are one list.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -49,6 +51,7 @@ RAW_CONTRACT: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 CSV_ENCODINGS = ("utf-8", "utf-16", "latin-1")
+CSV_DELIMITERS = (",", ";", "tab")
 # Debian packages: the server, and a JDK for Spark (with a file each one installs).
 POSTGRES_PACKAGES = ("postgresql",)
 JDK_PACKAGES = ("default-jdk-headless",)
@@ -356,61 +359,108 @@ def spark_session(settings: Mapping[str, str] | None = None) -> Any:
 class RawFile:
     table: str
     path: str  # as the dbt hook names it (its _source_file)
-    select_sql: str  # DuckDB: every contract column as text, _source_file/_row
+    select_sql: str  # DuckDB: every contract column as text, _source_file/_row/...
+    database: Path  # the DuckDB file holding the hook's raw views
 
 
-def find_raw_files(raw_dir: Path | str, csv_encoding: str = "utf-8") -> list[RawFile]:
+def raw_file_path(directory: str, table: str) -> str:
+    """The file the hook reads for a table (Parquet wins), for messages."""
+    parquet = f"{directory}/{table}.parquet"
+    return parquet if Path(parquet).is_file() else f"{directory}/{table}.csv"
+
+
+def register_raw_views(
+    raw_dir: str, csv_encoding: str, csv_delimiter: str, database: Path
+) -> None:
+    """Run the dbt hook register_raw_sources against a DuckDB file: its views
+    raw.<table> are the raw files exactly as a DuckDB build reads them (the CSV
+    options, line numbers and bad_csv_line rows live in the hook alone)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    errors: list[str] = []
+    runner = dbtRunner(
+        callbacks=[
+            lambda event: event.info.level == "error" and errors.append(event.info.msg)
+        ]
+    )
+    saved = {
+        name: os.environ.get(name) for name in ("WAREHOUSE_DB", "WAREHOUSE_TEMP_DIR")
+    }
+    os.environ["WAREHOUSE_DB"] = str(database)
+    os.environ["WAREHOUSE_TEMP_DIR"] = str(database.parent / "duckdb_tmp")
+    variables = {
+        "raw_data_path": raw_dir,
+        "raw_schema": "raw",
+        "raw_csv_encoding": csv_encoding,
+        "raw_csv_delimiter": csv_delimiter,
+    }
+    try:
+        result = runner.invoke(
+            [
+                "run-operation",
+                "register_raw_sources",
+                "--project-dir",
+                str(ROOT),
+                "--profiles-dir",
+                str(ROOT),
+                "--target",
+                "duckdb",
+                "--target-path",
+                str(database.parent / "target"),
+                "--log-path",
+                str(database.parent / "logs"),
+                "--vars",
+                json.dumps(variables),
+                "--log-level",
+                "warn",
+            ]
+        )
+    finally:
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    if not result.success:
+        detail = "\n".join(errors) or str(result.exception)
+        raise EngineError(f"cannot read the raw files of {raw_dir}: {detail}")
+
+
+def find_raw_files(
+    raw_dir: Path | str,
+    csv_encoding: str = "utf-8",
+    csv_delimiter: str = ",",
+    database: Path | None = None,
+) -> list[RawFile]:
     """Each contract table's file in raw_dir (Parquet wins over CSV) and the DuckDB
-    query reading it the way macros/raw/register_raw_sources.sql does."""
+    query reading it: the view the dbt hook register_raw_sources creates, in
+    `database` (a new temporary file when not given)."""
     if csv_encoding not in CSV_ENCODINGS:
         raise EngineError(f"--csv-encoding must be one of {', '.join(CSV_ENCODINGS)}")
+    if csv_delimiter not in CSV_DELIMITERS:
+        raise EngineError(f"--csv-delimiter must be one of {', '.join(CSV_DELIMITERS)}")
     directory = str(raw_dir).rstrip("/")
     if not Path(directory).is_dir():
         raise EngineError(f"raw directory {directory} does not exist")
-    files = []
-    with duckdb.connect() as con:
-        for table, columns in RAW_CONTRACT.items():
-            candidates = [f"{directory}/{table}.parquet", f"{directory}/{table}.csv"]
-            path = next((c for c in candidates if Path(c).is_file()), None)
-            if path is None:
-                raise EngineError(
-                    f"Raw file missing: expected {candidates[0]} or {candidates[1]}"
-                )
-            quoted = path.replace("'", "''")
-            if path.endswith(".parquet"):
-                reader = f"read_parquet('{quoted}', file_row_number = true)"
-                row_number = "file_row_number + 1"
-            else:
-                reader = (
-                    f"read_csv('{quoted}', header = true, all_varchar = true,"
-                    " delim = ',', quote = '\"', escape = '\"',"
-                    f" encoding = '{csv_encoding}')"
-                )
-                row_number = "row_number() over ()"
-            try:
-                described = con.execute(f"describe select * from {reader}").fetchall()
-                names = [row[0] for row in described]
-            except duckdb.Error as error:
-                raise EngineError(f"cannot read raw file {path}: {error}") from error
-            header = {name.strip().lower(): name for name in names}
-            missing = [column for column in columns if column not in header]
-            if missing:
-                raise EngineError(
-                    f"Raw file {path} is missing required column(s): "
-                    f"{', '.join(missing)}. Found: {', '.join(names)}."
-                )
-            selected = ", ".join(
-                f'cast("{header[column]}" as varchar) as {column}' for column in columns
-            )
-            files.append(
-                RawFile(
-                    table,
-                    path,
-                    f"select {selected}, '{quoted}' as _source_file,"
-                    f" cast({row_number} as bigint) as _source_row from {reader}",
-                )
-            )
-    return files
+    if database is None:
+        database = (
+            Path(tempfile.mkdtemp(prefix="tag_warehouse_raw_")) / "raw_views.duckdb"
+        )
+    register_raw_views(directory, csv_encoding, csv_delimiter, database)
+    return [
+        RawFile(
+            table,
+            raw_file_path(directory, table),
+            f"select * from raw.{table}",
+            database,
+        )
+        for table in RAW_CONTRACT
+    ]
 
 
 def load_postgres(files: Sequence[RawFile], schema: str = "raw") -> None:
@@ -436,7 +486,7 @@ def load_postgres(files: Sequence[RawFile], schema: str = "raw") -> None:
                 )
                 for raw in files:
                     csv_path = Path(tmp) / f"{raw.table}.csv"
-                    with duckdb.connect() as con:
+                    with duckdb.connect(str(raw.database), read_only=True) as con:
                         # NULL unquoted, '' quoted: COPY ... csv keeps them apart.
                         con.execute(
                             f"copy ({raw.select_sql}) to '{csv_path}'"
@@ -446,7 +496,11 @@ def load_postgres(files: Sequence[RawFile], schema: str = "raw") -> None:
                     columns = [*RAW_CONTRACT[raw.table], "_source_file"]
                     definition = sql.SQL(", ").join(
                         [sql.SQL("{} text").format(sql.Identifier(c)) for c in columns]
-                        + [sql.SQL("_source_row bigint")]
+                        + [
+                            sql.SQL("_source_row bigint"),
+                            sql.SQL("_source_lines bigint"),
+                            sql.SQL("_raw_line text"),
+                        ]
                     )
                     cursor.execute(
                         sql.SQL("drop table if exists {} cascade").format(target)
@@ -474,7 +528,7 @@ def load_spark(files: Sequence[RawFile], schema: str = "raw") -> None:
     with tempfile.TemporaryDirectory(prefix="tag_warehouse_load_") as tmp:
         for raw in files:
             parquet = Path(tmp) / f"{raw.table}.parquet"
-            with duckdb.connect() as con:
+            with duckdb.connect(str(raw.database), read_only=True) as con:
                 con.execute(f"copy ({raw.select_sql}) to '{parquet}' (format parquet)")
             frame = spark.read.parquet(str(parquet))
             spark.sql(f"drop table if exists {schema}.{raw.table}")
@@ -484,15 +538,23 @@ def load_spark(files: Sequence[RawFile], schema: str = "raw") -> None:
             say(f"spark {schema}.{raw.table} <- {raw.path}")
 
 
-def load(target: str, raw_dir: Path | str, csv_encoding: str = "utf-8") -> None:
+def load(
+    target: str,
+    raw_dir: Path | str,
+    csv_encoding: str = "utf-8",
+    csv_delimiter: str = ",",
+) -> None:
     started = time.monotonic()
-    files = find_raw_files(raw_dir, csv_encoding)
-    schema = env("WAREHOUSE_RAW_SCHEMA", "raw")
-    if target == "postgres":
-        load_postgres(files, schema)
-    elif target == "spark":
-        load_spark(files, schema)
-    else:
+    if target not in ("postgres", "spark"):
         raise EngineError(f"unknown target {target!r}: postgres or spark")
+    schema = env("WAREHOUSE_RAW_SCHEMA", "raw")
+    with tempfile.TemporaryDirectory(prefix="tag_warehouse_raw_") as views:
+        files = find_raw_files(
+            raw_dir, csv_encoding, csv_delimiter, Path(views) / "raw_views.duckdb"
+        )
+        if target == "postgres":
+            load_postgres(files, schema)
+        else:
+            load_spark(files, schema)
     elapsed = time.monotonic() - started
     say(f"loaded {len(files)} raw tables into {target} in {elapsed:.1f}s")

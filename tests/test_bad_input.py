@@ -280,8 +280,10 @@ def test_non_utf8_byte_stops_the_build_naming_the_file(
     lines[3] = lines[3].replace(b"completed", b"compl\xffeted")
     run = build_with(tmp_path, clean_dir, "orders", b"\n".join(lines))
     assert not run.success
-    assert "not utf-8 encoded" in run.log
-    assert re.search(r"file = \S*/raw/orders\.csv", run.log)
+    # line 4 of the file: lines[3], the header being line 1
+    assert re.search(
+        r"Raw file \S*/raw/orders\.csv is not utf-8 encoded: line 4 ", run.log
+    )
 
 
 def test_empty_file_builds_with_no_rows(tmp_path: Path, clean_dir: Path) -> None:

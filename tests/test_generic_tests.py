@@ -16,8 +16,11 @@ SEEDS = {
     "numbers": "id,value\n1,5\n2,15\n2,20\n",
     "one_row": "id\n1\n",
     "three_rows": "id\n1\n2\n3\n",
-    "raw_rows": "id\n1\n2\n3\n4\n5\n6\n",
-    "five_raw_rows": "id\n1\n2\n3\n4\n5\n",
+    # raw rows: _source_row (the line a record starts on) and _source_lines
+    "raw_rows": "_source_row,_source_lines\n2,1\n3,1\n4,1\n5,2\n7,1\n8,1\n",
+    "five_raw_rows": "_source_row,_source_lines\n2,1\n3,2\n5,1\n6,1\n7,1\n",
+    # five rows, but the record of line 4 is missing (lines 3..5 are not covered)
+    "five_raw_rows_one_dropped": "_source_row,_source_lines\n2,1\n3,1\n5,1\n6,1\n7,1\n",
     "classified": "row_status\nclean\nsuperseded\n",
     "tag_registry": "tag,allowed_values,open_values\ncolor,red|blue,false\n",
     "colors": "customer_id,color,shade\na,red,light\nb,green,dark\n",
@@ -53,6 +56,12 @@ seeds:
           name: reconciles_with_source_fails
           arguments:
             raw: ref('raw_rows')
+            rejected: ref('one_row')
+            classified: ref('classified')
+      - reconciles_with_source:
+          name: reconciles_with_source_dropped_record_fails
+          arguments:
+            raw: ref('five_raw_rows_one_dropped')
             rejected: ref('one_row')
             classified: ref('classified')
       - reconciles_with_source:
@@ -101,6 +110,7 @@ EXPECTED = {
     "expression_is_true_fails": "fail",
     "expression_is_true_passes": "pass",
     "reconciles_with_source_fails": "fail",
+    "reconciles_with_source_dropped_record_fails": "fail",
     "reconciles_with_source_passes": "pass",
     "accepted_range_fails": "fail",
     "accepted_range_exclusive_fails": "fail",

@@ -86,7 +86,8 @@ def test_rejects_point_at_file_row_and_column(dirty_build: DbtRun) -> None:
         " from staging.stg_crm__orders_rejected where reject_reason = 'bad_number'"
     )[0]
     assert row[0].endswith("raw_dirty/orders.csv")
-    assert row[1:] == (7, "amount", "abc")
+    # line 8 of the file (line 1 is the header)
+    assert row[1:] == (8, "amount", "abc")
 
 
 def test_latest_version_wins(dirty_build: DbtRun) -> None:

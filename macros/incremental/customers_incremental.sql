@@ -35,9 +35,11 @@
 {%- endmacro %}
 
 {#- Before an incremental run: the last loaded row (watermark) and whether the
-    file still holds exactly the loaded rows up to it (same fingerprints, in the
-    same places). Returns {'watermark': n, 'appended_only': bool}; a full load when
-    the table lacks the fingerprint (built by an older version). -#}
+    file still holds exactly the loaded rows up to it (as many rows, same
+    fingerprints, in the same places; _source_row is a line number, not dense
+    when a quoted field spans lines). Returns {'watermark': n, 'appended_only':
+    bool}; a full load when the table lacks the fingerprint (built by an older
+    version). -#}
 {% macro incremental_load_state(relation, source_relation, table, signature) -%}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
         | list -%}
@@ -51,8 +53,7 @@
         ~ " file_prefix as (select count(*) as file_rows, bit_xor("
         ~ raw_row_fingerprint(table, signature) ~ ") as fingerprint"
         ~ " from " ~ source_relation ~ " where _source_row <= (select stored.watermark from stored))"
-        ~ " select stored.watermark, stored.loaded_rows = stored.watermark"
-        ~ " and file_prefix.file_rows = stored.watermark"
+        ~ " select stored.watermark, file_prefix.file_rows = stored.loaded_rows"
         ~ " and file_prefix.fingerprint is not distinct from stored.fingerprint"
         ~ " from stored cross join file_prefix"
     ) -%}

@@ -42,12 +42,16 @@
             "select max(_source_file) from " ~ relation).columns[0].values() -%}
         {{ return(found[0] or '') }}
     {%- endif -%}
-    {%- set raw_dir = (var('raw_data_path') | string).rstrip('/') | replace("'", "''") -%}
-    {%- set found = run_query(
-        "select file from glob('" ~ raw_dir ~ "/" ~ table ~ ".parquet')"
-        ~ " union all select file from glob('" ~ raw_dir ~ "/" ~ table ~ ".csv')"
-    ).columns[0].values() -%}
-    {{ return(found[0] if found | length > 0 else '') }}
+    {%- set raw_dir = (var('raw_data_path') | string).rstrip('/') -%}
+    {%- for extension in ['parquet', 'csv'] -%}
+        {%- set path = raw_dir ~ "/" ~ table ~ "." ~ extension -%}
+        {%- if run_query(
+            "select count(*) from glob('" ~ raw_glob_literal(path) ~ "')"
+        ).columns[0].values()[0] > 0 -%}
+            {{ return(path) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
 {%- endmacro %}
 
 {#- raw_file_path as a quoted SQL text literal: a model that does not store the

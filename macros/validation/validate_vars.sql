@@ -21,7 +21,7 @@
             "raw_data_path must be a directory path without quotes, got '"
             ~ raw_dir ~ "'") -%}
     {%- elif run_query(
-        "select count(*) from glob('" ~ raw_dir.rstrip('/') ~ "/*')"
+        "select count(*) from glob('" ~ raw_glob_literal(raw_dir.rstrip('/')) ~ "/*')"
     ).columns[0][0] == 0 -%}
         {%- do problems.append(
             "raw_data_path '" ~ raw_dir ~ "' is not an existing directory with the"
@@ -32,6 +32,12 @@
         {%- do problems.append(
             "raw_csv_encoding must be utf-8, utf-16 or latin-1, got '"
             ~ var('raw_csv_encoding') ~ "'") -%}
+    {%- endif -%}
+
+    {%- if (var('raw_csv_delimiter') | string) not in [',', ';', 'tab', '\t'] -%}
+        {%- do problems.append(
+            "raw_csv_delimiter must be ',', ';' or tab, got '"
+            ~ var('raw_csv_delimiter') ~ "'") -%}
     {%- endif -%}
 
     {%- if var('ltv_time_unit') not in ['week', 'day'] -%}

@@ -22,6 +22,7 @@
 ) }}
 {%- set pii_columns = ['customer_name', 'phone', 'email'] -%}
 {%- set checks = [
+    ("_raw_line is not null", "bad_csv_line", "_raw_line"),
     ("customer_id is null", "null_key", "customer_id"),
     ("updated_at is null", "bad_timestamp", "updated_at"),
     ("raw_created_at is not null and created_at is null", "bad_timestamp",
@@ -76,6 +77,7 @@ parsed as (
         _source_row,
         {{ raw_row_fingerprint('customers', signature) }} as _row_fingerprint,
         {{ run_started_at_timestamp() }} as _loaded_at,
+        _raw_line,
         {{ raw_text_columns('customers', exclude=pii_columns) }}
         {{ clean_text('customer_id') }} as customer_id,
         {{ alias_key('customer_type') }} as customer_type_key,
@@ -113,9 +115,12 @@ normalised as (
 {%- if appending %}
 
 {# The stored valid versions of the customers the new rows are versions of: ranked
-   again with them. Rejected rows never change. #}
+   again with them. Rejected rows never change (a stored row is never a bad CSV
+   line: only rows with reject_reason null are read back). #}
 stored_versions as (
-    select {{ normalised_columns | join(', ') }}
+    select
+        {{ normalised_columns | join(', ') }},
+        cast(null as {{ dbt.type_string() }}) as _raw_line
     from {{ this }}
     where
         reject_reason is null
@@ -123,7 +128,7 @@ stored_versions as (
 ),
 
 batch as (
-    select {{ normalised_columns | join(', ') }} from normalised
+    select {{ normalised_columns | join(', ') }}, _raw_line from normalised
     union all
     select * from stored_versions
 ),

@@ -20,6 +20,7 @@
     on_schema_change='fail',
 ) }}
 {%- set checks = [
+    ("_raw_line is not null", "bad_csv_line", "_raw_line"),
     ("order_id is null", "null_key", "order_id"),
     ("updated_at is null", "bad_timestamp", "updated_at"),
     ("order_date is null", "bad_date", "order_date"),
@@ -53,6 +54,7 @@ status_aliases as ({{ code_aliases('order_status') }}),
 parsed as (
     select
         _source_row,
+        _raw_line,
         {{ raw_text_columns('orders') }}
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('customer_id') }} as customer_id,

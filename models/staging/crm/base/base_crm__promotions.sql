@@ -2,6 +2,7 @@
     and column) or superseded. Promotions carry no updated_at: of several rows with
     one promotion_id, the one written last in the file wins. -#}
 {%- set checks = [
+    ("_raw_line is not null", "bad_csv_line", "_raw_line"),
     ("promotion_id is null", "null_key", "promotion_id"),
     ("start_date is null", "bad_date", "start_date"),
     ("end_date is null", "bad_date", "end_date"),
@@ -21,6 +22,7 @@ parsed as (
     select
         _source_file,
         _source_row,
+        _raw_line,
         {{ raw_text_columns('promotions') }}
         {{ clean_text('promotion_id') }} as promotion_id,
         {{ clean_text('promotion_name') }} as promotion_name,

@@ -4,6 +4,7 @@
     the file wins. Unknown channels and types map to `other`. -#}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set checks = [
+    ("_raw_line is not null", "bad_csv_line", "_raw_line"),
     ("interaction_id is null", "null_key", "interaction_id"),
     ("occurred_at is null", "bad_timestamp", "occurred_at"),
     ("raw_satisfaction is not null and satisfaction is null", "bad_number",
@@ -32,6 +33,7 @@ parsed as (
     select
         _source_file,
         _source_row,
+        _raw_line,
         {{ raw_text_columns('service_interactions') }}
         {{ clean_text('interaction_id') }} as interaction_id,
         {{ clean_text('customer_id') }} as customer_id,
