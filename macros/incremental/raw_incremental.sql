@@ -33,39 +33,36 @@
     {{ return(plan) }}
 {%- endmacro %}
 
-{#- The parsing of a model's raw rows in one text: a hash of its parsing SQL as
-    rendered (the model's code, every macro it expands, the vars and the salt it
-    pastes in; the warehouse's database name left out, so a copied or renamed
-    warehouse file does not parse again), of the content of every seed the model
-    reads (the alias and province seeds) and of the session time zone
-    (WAREHOUSE_TIMEZONE). Rows parsed under another signature may parse
-    differently: raw_row_fingerprint holds it. -#}
+{#- How a model parses its raw rows, as one SQL expression (DuckDB; empty
+    elsewhere): a hash of the md5 of the model's code and of its parsing SQL as
+    rendered (every macro it expands, the vars and the salt it pastes in; the
+    warehouse's database name left out, so a copied or renamed warehouse file
+    does not parse again), of the content of every seed the model reads (the
+    alias and province seeds) and of the session time zone (WAREHOUSE_TIMEZONE).
+    Evaluated by the query that reads the rows, so compiling needs no warehouse.
+    Rows parsed under another signature may parse differently:
+    raw_row_fingerprint holds it. -#}
 {% macro raw_load_signature(parse_sql) -%}
-    {%- if not execute or target.type != 'duckdb' -%}
+    {%- if target.type != 'duckdb' -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set parts = [
-        "select 'time zone' as part, current_setting('TimeZone') as digest",
-    ] -%}
-    {%- for node_id in model.depends_on.nodes if node_id.startswith('seed.') -%}
-        {%- set seed = ref(graph.nodes[node_id].name) -%}
+    {%- set code = local_md5(
+        model.raw_code ~ '\n' ~ parse_sql | replace(adapter.quote(target.database), '')
+    ) -%}
+    {%- set parts = ["'" ~ code ~ "'", "current_setting('TimeZone')"] -%}
+    {%- for node_id in model.depends_on.nodes | sort if node_id.startswith('seed.') -%}
         {%- do parts.append(
-            "select '" ~ node_id ~ "', md5(coalesce(string_agg(cast(seed_row as"
-            ~ " varchar), chr(10) order by cast(seed_row as varchar)), ''))"
-            ~ " from " ~ seed ~ " as seed_row"
+            "(select md5(coalesce(string_agg(cast(seed_row as varchar), chr(10)"
+            ~ " order by cast(seed_row as varchar)), '')) from "
+            ~ ref(graph.nodes[node_id].name) ~ " as seed_row)"
         ) -%}
     {%- endfor -%}
-    {%- set digests = run_query(parts | join(' union all ') ~ ' order by 1') -%}
-    {%- set text = [model.raw_code, parse_sql | replace(target.database, '')] -%}
-    {%- for row in digests.rows -%}
-        {%- do text.append(row[0] ~ '=' ~ row[1]) -%}
-    {%- endfor -%}
-    {{ return(local_md5(text | join('\n'))) }}
+    {{ return('hash(' ~ parts | join(', ') ~ ')') }}
 {%- endmacro %}
 
 {#- A 64-bit fingerprint of one raw row: the signature of its parsing
-    (raw_load_signature), its position and every raw column. A row whose
-    fingerprint is unchanged parses to the same stored values. -#}
+    (raw_load_signature, an SQL expression), its position and every raw column. A
+    row whose fingerprint is unchanged parses to the same stored values. -#}
 {% macro raw_row_fingerprint(table, signature) -%}
     {{ return(adapter.dispatch('raw_row_fingerprint')(table, signature)) }}
 {%- endmacro %}
@@ -78,7 +75,7 @@
 
 {% macro duckdb__raw_row_fingerprint(table, signature) -%}
     hash(
-        '{{ signature }}',
+        {{ signature }},
         _source_row,
         {%- for column in raw_contract()[table] %}
         {{ column }}{{ "," if not loop.last }}
