@@ -7,8 +7,10 @@ another category), a late-arriving order and a future one; and new customers and
 new versions of loaded customers to the customers file. An incremental `dbt run`
 as of the next day must equal a `--full-refresh` build of the same data in every
 mart (and in the clean and rejected orders and customers); so must a back-dated
-incremental run; a rewritten orders file stops the run; a rewritten customers
-file is parsed again in full."""
+incremental run, and so must a run after any change to how loaded rows parse: an
+orders row edited far up the file, a new WAREHOUSE_TIMEZONE, a new order status
+alias, a truncated orders file, a rewritten customers file, an older warehouse
+(each is parsed again in full, by itself)."""
 
 from __future__ import annotations
 
@@ -151,6 +153,7 @@ def test_incremental_day_equals_full_refresh(
 ) -> None:
     full = full_refresh(next_day_raw, tmp_path, NEXT_DAY.isoformat())
     assert mart_differences(incremental.db_path, full.db_path) == {}
+    assert "in full" not in incremental.log and "whole" not in incremental.log
     # the marker rows were not parsed again: the customer keeps its marked city, the
     # rejected order its marked raw text; nothing else differs
     assert kept_state_differences(incremental.db_path, full.db_path) == {
@@ -240,25 +243,144 @@ def test_back_dated_incremental_run_equals_full_refresh(
     assert mart_differences(again.db_path, full.db_path) == {}
 
 
-def test_rewritten_orders_file_stops_the_incremental_run(
+def reload_run(warehouse: Path, raw: Path, workdir: Path, *flags: str) -> DbtRun:
+    """`dbt run <flags> --select SELECTION` on a copy of a warehouse file."""
+    workdir.mkdir(parents=True)
+    shutil.copyfile(warehouse, workdir / "warehouse.duckdb")
+    command = ["run", *flags, "--select", *SELECTION]
+    run = run_dbt(command, workdir, raw, NEXT_DAY.isoformat())
+    assert run.success, run.log
+    return run
+
+
+def assert_equals_full_refresh(
+    run: DbtRun, full: DbtRun, customers_parsed_again: bool
+) -> None:
+    """The orders were parsed again (the test's marked order is gone); so were the
+    customers when their parsing changed too, else only the test's marked customer
+    differs."""
+    assert mart_differences(run.db_path, full.db_path) == {}
+    marked = {} if customers_parsed_again else {"staging.base_crm__customers": 2}
+    assert kept_state_differences(run.db_path, full.db_path) == marked
+    marked = {} if customers_parsed_again else {"stg_crm__customers": 2}
+    assert staging_differences(run.db_path, full.db_path) == marked
+    assert run.scalar(ORDER_MARKERS) == 0
+
+
+ORDER_MARKERS = (
+    "select count(*) from staging.base_crm__orders_parsed"
+    f" where raw_status_if_different = '{MARKER}'"
+)
+EDITED_ROW = 5
+# A zone offset: parsed to another wall-clock time in another time zone.
+EDITED_UPDATED_AT = "2026-01-15T23:30:00+08:00"
+
+
+@pytest.fixture(scope="module")
+def edited_raw(next_day_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The appended files with one orders row far up the file edited in place."""
+    raw = tmp_path_factory.mktemp("raw_edited")
+    shutil.copytree(next_day_raw, raw, dirs_exist_ok=True)
+    orders = pq.read_table(raw / "orders.parquet")
+    rows = orders.to_pylist()
+    row = rows[EDITED_ROW - 1]
+    row["amount"] = f"{float(row['amount'] or 0) + 1000:.2f}"
+    row["updated_at"] = EDITED_UPDATED_AT
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=orders.schema), raw / "orders.parquet"
+    )
+    return raw
+
+
+@pytest.fixture(scope="module")
+def edited(
+    incremental: DbtRun, edited_raw: Path, tmp_path_factory: pytest.TempPathFactory
+) -> DbtRun:
+    return reload_run(
+        incremental.db_path, edited_raw, tmp_path_factory.mktemp("edited") / "w"
+    )
+
+
+def test_orders_row_edited_far_up_is_parsed_again(
+    edited: DbtRun, edited_raw: Path, tmp_path: Path
+) -> None:
+    """Row 5 of thousands, edited in place: far before the last loaded row."""
+    assert edited.scalar("select count(*) from staging.base_crm__orders") > 20_000
+    assert (
+        f"1 loaded row(s) of the orders file changed, moved or disappeared, the"
+        f" first at _source_row {EDITED_ROW}: parsing the whole orders file again"
+    ) in edited.log
+    assert "base_crm__order_versions: base_crm__orders_parsed was parsed" in edited.log
+    full = full_refresh(edited_raw, tmp_path, NEXT_DAY.isoformat())
+    assert_equals_full_refresh(edited, full, customers_parsed_again=False)
+    assert (
+        edited.scalar(
+            "select raw_updated_at from staging.base_crm__orders"
+            f" where _source_row = {EDITED_ROW}"
+        )
+        == EDITED_UPDATED_AT
+    )
+
+
+def test_time_zone_change_parses_loaded_rows_again(
+    edited: DbtRun,
+    edited_raw: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WAREHOUSE_TIMEZONE", "Asia/Shanghai")
+    again = reload_run(edited.db_path, edited_raw, tmp_path / "w")
+    assert "every loaded row parses differently now" in again.log
+    full = full_refresh(edited_raw, tmp_path / "full", NEXT_DAY.isoformat())
+    assert_equals_full_refresh(again, full, customers_parsed_again=True)
+    updated_at = (
+        "select cast(updated_at as varchar) from staging.base_crm__orders"
+        f" where _source_row = {EDITED_ROW}"
+    )
+    assert edited.scalar(updated_at) == "2026-01-15 15:30:00"
+    assert again.scalar(updated_at) == "2026-01-15 23:30:00"
+
+
+def test_status_alias_change_parses_loaded_rows_again(
+    incremental: DbtRun, next_day_raw: Path, tmp_path: Path
+) -> None:
+    """A seed row that changes how loaded orders parse (the alias `complete` now
+    means cancelled); the seed table is edited in the warehouse, as `dbt seed`
+    after an edit of seeds/code_aliases.csv would."""
+    warehouse = tmp_path / "seeded.duckdb"
+    shutil.copyfile(incremental.db_path, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update reference.code_aliases set code = 'cancelled'"
+            " where domain = 'order_status' and alias = 'complete'"
+        )
+    again = reload_run(warehouse, next_day_raw, tmp_path / "w")
+    assert "base_crm__orders_parsed: every loaded row parses differently" in again.log
+    full = reload_run(warehouse, next_day_raw, tmp_path / "full", "--full-refresh")
+    # the customers read the same seed: parsed again too
+    assert_equals_full_refresh(again, full, customers_parsed_again=True)
+    statuses = (
+        "select count(*) from staging.base_crm__orders"
+        " where status_key = 'complete' and status = 'cancelled'"
+    )
+    assert incremental.scalar(statuses) == 0
+    assert again.scalar(statuses) > 0
+
+
+def test_truncated_orders_file_is_parsed_again(
     incremental: DbtRun, next_day_raw: Path, tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(next_day_raw, raw)
     orders = pq.read_table(raw / "orders.parquet")
     pq.write_table(orders.slice(0, orders.num_rows - 100), raw / "orders.parquet")
-    workdir = tmp_path / "w"
-    workdir.mkdir()
-    shutil.copyfile(incremental.db_path, workdir / "warehouse.duckdb")
-    run = run_dbt(
-        ["run", "--select", "base_crm__orders_parsed"],
-        workdir,
-        raw,
-        NEXT_DAY.isoformat(),
+    again = reload_run(incremental.db_path, raw, tmp_path / "w")
+    assert "100 loaded row(s) of the orders file changed" in again.log
+    full = full_refresh(raw, tmp_path / "full", NEXT_DAY.isoformat())
+    assert_equals_full_refresh(again, full, customers_parsed_again=False)
+    assert again.scalar("select count(*) from staging.base_crm__orders") == (
+        orders.num_rows - 100
     )
-    assert not run.success
-    assert "changed before its last loaded row" in run.log
-    assert "--full-refresh" in run.log
 
 
 def test_rewritten_customers_file_is_parsed_again(
@@ -295,12 +417,12 @@ def test_rewritten_customers_file_is_parsed_again(
     ) == [("healthcare",)]
 
 
-def test_customers_of_an_older_warehouse_are_parsed_again(
+def test_tables_of_an_older_warehouse_are_parsed_again(
     incremental: DbtRun, next_day_raw: Path, tmp_path: Path
 ) -> None:
-    """A customers table stored by an older version of the model (no fingerprints,
-    another column) is brought to the new columns and parsed again in full, with no
-    --full-refresh."""
+    """Customers and orders tables stored by an older version of the models (no
+    fingerprints, another column) are built again in full with the new columns,
+    with no --full-refresh."""
     workdir = tmp_path / "w"
     workdir.mkdir()
     shutil.copyfile(incremental.db_path, workdir / "warehouse.duckdb")
@@ -308,7 +430,18 @@ def test_customers_of_an_older_warehouse_are_parsed_again(
         con.execute("alter table staging.base_crm__customers drop _row_fingerprint")
         con.execute("alter table staging.base_crm__customers add _source_file text")
         con.execute(f"update staging.base_crm__customers set city = '{MARKER}'")
-    selection = ["base_crm__customers", "stg_crm__customers"]
+        for table, column in (
+            ("base_crm__orders_parsed", "_row_fingerprint"),
+            ("base_crm__order_versions", "_parsed_at"),
+        ):
+            con.execute(f"alter table staging.{table} drop {column}")
+            con.execute(f"update staging.{table} set amount = -1")
+    selection = [
+        "base_crm__customers",
+        "stg_crm__customers",
+        "base_crm__orders_parsed",
+        "base_crm__order_versions",
+    ]
     again = run_dbt(
         ["run", "--select", *selection], workdir, next_day_raw, NEXT_DAY.isoformat()
     )
@@ -323,3 +456,9 @@ def test_customers_of_an_older_warehouse_are_parsed_again(
         )
         == 0
     )
+    tables = ("staging.base_crm__order_versions",)
+    assert kept_state_differences(again.db_path, incremental.db_path, tables) == {}
+    for table in ("base_crm__orders_parsed", "base_crm__order_versions"):
+        assert (
+            again.scalar(f"select count(*) from staging.{table} where amount = -1") == 0
+        )

@@ -1,27 +1,41 @@
-{#- Incremental models built from base_crm__orders_parsed keep, in every row they
-    write, the parsed row count they were built from (_loaded_through_row). The
-    next run reads it back as its watermark: rows of the parsed table after it are
-    new. Stops the run when the parsed table holds fewer rows than that (it was
-    rebuilt alone, e.g. by --full-refresh on one model). -#}
-{% macro orders_loaded_watermark() -%}
+{#- Incremental models built from base_crm__orders_parsed (DuckDB) keep, in every
+    row they write, the parsed row count they were built from (_loaded_through_row)
+    and when the parsed table was last parsed in full (_parsed_at: the first
+    _loaded_at of its rows). The next run reads them back: with the same
+    _parsed_at, the parsed rows after the watermark are new ({'appending': true,
+    'watermark': n, 'marker': ''}); with another one (the parsed table was parsed
+    again in full, by itself or by --full-refresh), the model is rebuilt in full
+    too ('marker': full_reload_marker()), so it never keeps rows of the replaced
+    parse nor counts a row twice. -#}
+{% macro orders_load_plan() -%}
+    {%- set plan = {'appending': false, 'watermark': 0, 'marker': ''} -%}
     {%- if not (is_incremental() and execute) -%}
-        {{ return(0) }}
+        {{ return(plan) }}
     {%- endif -%}
-    {%- set watermark = run_query(
-        "select coalesce(max(_loaded_through_row), 0) from " ~ this
-    ).columns[0].values()[0] | int -%}
-    {%- set parsed_rows = run_query(
-        "select coalesce(max(_source_row), 0) from " ~ ref('base_crm__orders_parsed')
-    ).columns[0].values()[0] | int -%}
-    {%- if parsed_rows < watermark -%}
-        {{ exceptions.raise_compiler_error(
-            this.identifier ~ " was built from " ~ watermark ~ " parsed orders rows,"
-            ~ " base_crm__orders_parsed now holds " ~ parsed_rows ~ ": it was rebuilt"
-            ~ " alone. Rebuild everything after it with: dbt build --full-refresh"
-            ~ " --select base_crm__orders_parsed+"
-        ) }}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | list -%}
+    {%- set reason = 'it was built by an older version of the model' -%}
+    {%- if '_parsed_at' in columns -%}
+        {%- set state = run_query(
+            "select coalesce(max(_loaded_through_row), 0), max(_parsed_at) = ("
+            ~ orders_parsed_at() ~ ") from " ~ this
+        ).rows[0] -%}
+        {%- if state[1] == true -%}
+            {%- do plan.update({'appending': true, 'watermark': state[0] | int}) -%}
+            {{ return(plan) }}
+        {%- endif -%}
+        {%- set reason = 'base_crm__orders_parsed was parsed again in full since its'
+            ~ ' last run (or it holds no rows)' -%}
     {%- endif -%}
-    {{ return(watermark) }}
+    {%- do plan.update({'marker': full_reload_marker(
+        this.identifier ~ ': ' ~ reason ~ ': building it again in full'
+    )}) -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+{#- When base_crm__orders_parsed was last parsed in full: its first _loaded_at. -#}
+{% macro orders_parsed_at() -%}
+    select min(_loaded_at) from {{ ref('base_crm__orders_parsed') }}
 {%- endmacro %}
 
 {#- A completed order is a purchase: the one definition of a valid order's status

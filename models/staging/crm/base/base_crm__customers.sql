@@ -3,22 +3,19 @@
     e-mail are salted hashes.
 
     Incremental on DuckDB (docs/performance.md, DECISIONLOG 2026-12-02): when the
-    file still holds every loaded row unchanged in its place (fingerprints, see
-    raw_row_fingerprint), a run parses only the rows appended since and classifies
-    them with the stored versions of the same customers, which are replaced
-    (delete+insert on _source_row: an older version becomes superseded). Any other
-    change of the file (a row edited, removed or moved; a new salt, time zone or
-    alias seed) parses the whole file again, and the post-hook drops the rows past
-    its end. Other engines build a table on every run. -#}
+    file still holds every loaded row unchanged in its place and parses the same
+    way (fingerprints, see raw_load_plan), a run parses only the rows appended
+    since and classifies them with the stored versions of the same customers,
+    which are replaced (delete+insert on _source_row: an older version becomes
+    superseded). Any other change (a row edited, removed or moved; a new salt,
+    time zone, alias seed or parsing code) parses the whole file again and
+    rebuilds the table, as --full-refresh would. Other engines build a table on
+    every run. -#}
 {{ config(
     materialized='incremental' if target.type == 'duckdb' else 'table',
     incremental_strategy='delete+insert',
     unique_key='_source_row',
-    on_schema_change='sync_all_columns',
-    post_hook=(
-        "delete from {{ this }} where _source_row > (select max(_source_row)"
-        " from {{ this }} where _loaded_at = {{ run_started_at_timestamp() }})"
-    ) if target.type == 'duckdb' else [],
+    on_schema_change='fail',
 ) }}
 {%- set pii_columns = ['customer_name', 'phone', 'email'] -%}
 {%- set checks = [
@@ -43,25 +40,12 @@
     '_source_row', '_row_fingerprint', '_loaded_at',
     raw_column_names('customers', exclude=pii_columns),
 ] + value_columns -%}
-{#- A new version of this model parses every row again (raw_row_fingerprint). -#}
-{%- set signature = local_md5(model.raw_code ~ normalised_columns | join(',')) -%}
-{%- set load = {'watermark': 0, 'appended_only': false} -%}
-{%- if is_incremental() and execute -%}
-    {%- set load = incremental_load_state(
-        this, source('crm', 'customers'), 'customers', signature
-    ) -%}
-{%- endif -%}
-{%- set appending = is_incremental() and load.appended_only -%}
-
-with
-
-source as (
-    select * from {{ source('crm', 'customers') }}
-    {%- if appending %}
-        where _source_row > {{ load.watermark }}
-    {%- endif %}
-),
-
+{#- Everything that turns a raw row into its parsed values (from the CTE
+    `source`): its rendered text is part of the rows' fingerprints. sqlfluff
+    would lint the block as if indented:
+-- sqlfluff:indentation:template_blocks_indent:False
+-#}
+{%- set parse_sql -%}
 customer_type_aliases as ({{ code_aliases('customer_type') }}),
 
 industry_aliases as ({{ code_aliases('industry') }}),
@@ -75,10 +59,10 @@ province_regions as (
 parsed as (
     select
         _source_row,
-        {{ raw_row_fingerprint('customers', signature) }} as _row_fingerprint,
-        {{ run_started_at_timestamp() }} as _loaded_at,
+        _row_fingerprint,
+        _loaded_at,
         _raw_line,
-        {{ raw_text_columns('customers', exclude=pii_columns) }}
+        {{ raw_text_columns('customers', exclude=pii_columns) }}  -- noqa: LT02
         {{ clean_text('customer_id') }} as customer_id,
         {{ alias_key('customer_type') }} as customer_type_key,
         {{ alias_key('industry') }} as industry_key,
@@ -111,6 +95,29 @@ normalised as (
     left join decision_role_aliases
         on parsed.decision_role_key = decision_role_aliases.alias
 ),
+{%- endset -%}
+{#- The classification as a full load renders it, for the fingerprints too. -#}
+{%- set classify_sql = classify_rows(
+    'normalised', checks, 'customer_id', 'updated_at desc, _source_row desc'
+) -%}
+{%- set load = raw_load_plan('customers', parse_sql ~ classify_sql) -%}
+{%- set appending = load.appending -%}
+{{ load.marker }}
+
+with
+
+source as (
+    select
+        *,
+        {{ raw_row_fingerprint('customers', load.signature) }} as _row_fingerprint,
+        {{ run_started_at_timestamp() }} as _loaded_at
+    from {{ source('crm', 'customers') }}
+    {%- if appending %}
+        where _source_row > {{ load.watermark }}
+    {%- endif %}
+),
+
+{{ parse_sql }}
 
 {%- if appending %}
 

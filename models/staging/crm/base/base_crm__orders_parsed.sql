@@ -6,16 +6,15 @@
     "newest valid version wins" on top of both at every build, so a back-dated
     build stays exact.
 
-    Incremental runs parse only the rows appended to the orders file since the
-    last run (orders arrive append-only: a changed order is a new row with a newer
-    updated_at) and append them; stored rows never change. The last
-    var('orders_incremental_check_rows') stored rows are parsed again and compared
-    first: if they changed (file rewritten, reordered or truncated) the run stops
-    and asks for --full-refresh (DECISIONLOG). -#}
-{#- Spark (session method, Parquet tables) has no incremental strategy that fits:
-    a table there, rebuilt in full on every run (DECISIONLOG 2026-11-27). -#}
+    Incremental on DuckDB, like base_crm__customers and with the same macros
+    (raw_load_plan, docs/performance.md): while the orders file still holds every
+    loaded row unchanged in its place and parses the same way (fingerprints of
+    every row, of WAREHOUSE_TIMEZONE, the seeds and the parsing code), a run parses
+    only the rows appended since and appends them (a changed order is a new row
+    with a newer updated_at). Any other change parses the whole file again, by
+    itself, as --full-refresh would. Other engines build a table on every run. -#}
 {{ config(
-    materialized='table' if target.type == 'spark' else 'incremental',
+    materialized='incremental' if target.type == 'duckdb' else 'table',
     incremental_strategy='append',
     on_schema_change='fail',
 ) }}
@@ -31,31 +30,21 @@
     ("status is null", "bad_status", "status"),
 ] -%}
 {%- set canonical = orders_canonical_text() -%}
-{%- set content_columns = orders_parsed_columns() | join(', ') -%}
-{%- set watermark = 0 -%}
-{%- if is_incremental() and execute -%}
-    {%- set watermark = run_query(
-        "select coalesce(max(_source_row), 0) from " ~ this
-    ).columns[0].values()[0] | int -%}
-{%- endif -%}
-{%- set check_from = watermark - var('orders_incremental_check_rows') -%}
-
-with
-
-source as (
-    select * from {{ source('crm', 'orders') }}
-    {%- if is_incremental() %}
-        where _source_row > {{ check_from }}
-    {%- endif %}
-),
-
+{#- Everything that turns a raw row into its stored values (from the CTE
+    `source`): its rendered text is part of the rows' fingerprints. sqlfluff
+    would lint the block as if indented:
+-- sqlfluff:indentation:template_blocks_indent:False
+-#}
+{%- set parse_sql -%}
 status_aliases as ({{ code_aliases('order_status') }}),
 
 parsed as (
     select
         _source_row,
+        _row_fingerprint,
+        _loaded_at,
         _raw_line,
-        {{ raw_text_columns('orders') }}
+        {{ raw_text_columns('orders') }}  -- noqa: LT02
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('customer_id') }} as customer_id,
         {{ parse_date('order_date') }} as order_date,
@@ -101,64 +90,28 @@ encoded as (
         status,
         updated_at,
         row_reject_reason,
-        row_reject_column
+        row_reject_column,
+        _row_fingerprint,
+        _loaded_at
     from checked
-),
-
-{%- if is_incremental() %}
-
-stored_tail as (
-    select {{ content_columns }}
-    from {{ this }}
-    where _source_row > {{ check_from }}
-),
-
-file_tail as (
-    select {{ content_columns }}
-    from encoded
-    where _source_row <= {{ watermark }}
-),
-
-changed_tail as (
-    (
-        select * from stored_tail
-        except
-        select * from file_tail
-    )
-    union all
-    (
-        select * from file_tail
-        except
-        select * from stored_tail
-    )
-),
-
-tail_check as (
-    select
-        case
-            when count(*) = 0 then true
-            else {{ raise_sql_error(
-                "'The orders file changed before its last loaded row (rewritten, '
-                || 'reordered or truncated; first changed row '
-                || cast(min(_source_row) as " ~ dbt.type_string() ~ ") || '): "
-                ~ "incremental loading needs an append-only file. Rebuild with: "
-                ~ "dbt build --full-refresh'"
-            ) }}
-        end as is_append_only
-    from changed_tail
-),
-{%- endif %}
-
-{# Full refresh: every row; incremental: the rows after the watermark, once the
-   tail check passed. #}
-new_rows as (
-    select encoded.*
-    from encoded
-    {%- if is_incremental() %}
-        where
-            encoded._source_row > {{ watermark }}
-            and (select tail_check.is_append_only from tail_check)
-    {%- endif %}
 )
+{%- endset -%}
+{%- set load = raw_load_plan('orders', parse_sql) -%}
+{{ load.marker }}
+with
 
-select * from new_rows
+{# Full load: every row; incremental: the rows after the last loaded one. #}
+source as (
+    select
+        *,
+        {{ raw_row_fingerprint('orders', load.signature) }} as _row_fingerprint,
+        {{ run_started_at_timestamp() }} as _loaded_at
+    from {{ source('crm', 'orders') }}
+    {%- if load.appending %}
+        where _source_row > {{ load.watermark }}
+    {%- endif %}
+),
+
+{{ parse_sql }}
+
+select * from encoded
