@@ -153,7 +153,6 @@
         "company_large_above_employees": [1, 100000000],
         "complaints_multiple_min": [2, 1000000],
         "time_spine_years_back": [0, 100],
-        "orders_incremental_check_rows": [0, 1000000000],
     }) }}
 {% endmacro %}
 
