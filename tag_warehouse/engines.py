@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -374,61 +375,48 @@ def register_raw_views(
 ) -> None:
     """Run the dbt hook register_raw_sources against a DuckDB file: its views
     raw.<table> are the raw files exactly as a DuckDB build reads them (the CSV
-    options, line numbers and bad_csv_line rows live in the hook alone)."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
-
-    errors: list[str] = []
-    runner = dbtRunner(
-        callbacks=[
-            lambda event: event.info.level == "error" and errors.append(event.info.msg)
-        ]
-    )
-    saved = {
-        name: os.environ.get(name) for name in ("WAREHOUSE_DB", "WAREHOUSE_TEMP_DIR")
-    }
-    os.environ["WAREHOUSE_DB"] = str(database)
-    os.environ["WAREHOUSE_TEMP_DIR"] = str(database.parent / "duckdb_tmp")
+    options, line numbers and bad_csv_line rows live in the hook alone). dbt runs
+    in a child process: a dbt build may be running in this one (the tests load
+    Spark in a thread while DuckDB builds), and dbt is not re-entrant."""
     variables = {
         "raw_data_path": raw_dir,
         "raw_schema": "raw",
         "raw_csv_encoding": csv_encoding,
         "raw_csv_delimiter": csv_delimiter,
     }
-    try:
-        result = runner.invoke(
-            [
-                "run-operation",
-                "register_raw_sources",
-                "--project-dir",
-                str(ROOT),
-                "--profiles-dir",
-                str(ROOT),
-                "--target",
-                "duckdb",
-                "--target-path",
-                str(database.parent / "target"),
-                "--log-path",
-                str(database.parent / "logs"),
-                "--vars",
-                json.dumps(variables),
-                "--log-level",
-                "warn",
-            ]
+    command = [
+        sys.executable,
+        "-c",
+        "from dbt.cli.main import cli; cli()",
+        "run-operation",
+        "register_raw_sources",
+        "--project-dir",
+        str(ROOT),
+        "--profiles-dir",
+        str(ROOT),
+        "--target",
+        "duckdb",
+        "--target-path",
+        str(database.parent / "target"),
+        "--log-path",
+        str(database.parent / "logs"),
+        "--vars",
+        json.dumps(variables),
+        "--no-use-colors",
+    ]
+    environment = {
+        **os.environ,
+        "WAREHOUSE_DB": str(database),
+        "WAREHOUSE_TEMP_DIR": str(database.parent / "duckdb_tmp"),
+    }
+    done = subprocess.run(
+        command, env=environment, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).strip().splitlines()
+        raise EngineError(
+            f"cannot read the raw files of {raw_dir}:\n" + "\n".join(output[-20:])
         )
-    finally:
-        environment = DuckDBConnectionManager._ENV
-        if environment is not None:
-            environment.close()
-        DuckDBConnectionManager.close_all_connections()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    if not result.success:
-        detail = "\n".join(errors) or str(result.exception)
-        raise EngineError(f"cannot read the raw files of {raw_dir}: {detail}")
 
 
 def find_raw_files(

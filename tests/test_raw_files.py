@@ -408,6 +408,13 @@ def test_raw_data_path_with_a_star_is_not_a_pattern(
     for name in ["day1", "day2"]:
         shutil.copytree(clean_dir, tmp_path / name)
     pattern = tmp_path / "day*"
-    run = run_dbt(["run", "--select", "base_crm__promotions"], tmp_path / "w", pattern)
+    # (the var check lists every problem: an unknown delimiter is one too)
+    run = run_dbt(
+        ["run", "--select", "base_crm__promotions"],
+        tmp_path / "w",
+        pattern,
+        extra_vars={"raw_csv_delimiter": "|"},
+    )
     assert not run.success
     assert f"raw_data_path '{pattern}' is not an existing directory" in run.log
+    assert "raw_csv_delimiter must be ',', ';' or tab, got '|'" in run.log
