@@ -1,4 +1,4 @@
-"""Rewrite the README's tag table from seeds/tag_registry.csv (--check: verify only)."""
+"""Rewrite the README's tag table from the tag catalogue (--check: verify only)."""
 
 from tag_warehouse.tag_docs import main
 

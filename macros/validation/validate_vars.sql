@@ -43,7 +43,10 @@
             "ltv_enabled must be true or false, got '" ~ var('ltv_enabled') ~ "'") -%}
     {%- endif -%}
 
-    {%- for name, bounds in numeric_var_bounds().items() -%}
+    {#- Threshold vars the tag catalogue declares (macros/catalogue, generated). -#}
+    {%- set var_bounds = numeric_var_bounds() -%}
+    {%- do var_bounds.update(catalogue_var_bounds()) -%}
+    {%- for name, bounds in var_bounds.items() -%}
         {%- set value = var(name) -%}
         {%- if value is not number or value is sameas true or value is sameas false -%}
             {%- do problems.append(
@@ -55,7 +58,7 @@
         {%- endif -%}
     {%- endfor -%}
 
-    {%- for ladder in ordered_var_ladders() -%}
+    {%- for ladder in ordered_var_ladders() + catalogue_var_ladders() -%}
         {%- for i in range(ladder | length - 1) -%}
             {%- if var(ladder[i]) is number and var(ladder[i + 1]) is number
                 and var(ladder[i]) >= var(ladder[i + 1]) -%}

@@ -1,0 +1,12 @@
+"""Generate the tag marts, registry, docs, tests and snapshots from the catalogue.
+
+    python scripts/catalogue.py generate   # validate catalogue/*.yml, write the files
+    python scripts/catalogue.py check      # fail when a generated file is stale
+
+Exit code 2 (and one message listing every problem) when the catalogue is invalid.
+"""
+
+from tag_warehouse.catalogue.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
