@@ -150,10 +150,17 @@ def band_expression(tag: Tag, indent: str) -> str:
     ladder = f"{{{{ band_ladder('{subject}', [\n{rungs}{inner}], {arguments}) }}}}"
     if not bands.guards:
         return ladder
-    whens = "".join(
-        f"{indent}    when {_condition(guard.if_)} then {sql_literal(guard.code)}\n"
-        for guard in bands.guards
-    )
+    whens = ""
+    for guard in bands.guards:
+        line = (
+            f"{indent}    when {_condition(guard.if_)} then {sql_literal(guard.code)}"
+        )
+        if len(line) > 88:
+            line = (
+                f"{indent}    when {_condition(guard.if_)}\n"
+                f"{indent}        then {sql_literal(guard.code)}"
+            )
+        whens += line + "\n"
     return f"case\n{whens}{indent}    else {ladder}\n{indent}end"
 
 

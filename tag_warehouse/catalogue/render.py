@@ -823,9 +823,27 @@ def _value_sql(cat: Catalogue, column: str, is_tag: bool) -> str:
     return f"cast(round({column}, 2) as varchar)"
 
 
-def _template_sql(template: str, value_sql: str, band: str) -> str:
-    """'text {value} text {band}' as a SQL concatenation, one part a line (text
-    quoted; the band's var() calls are Jinja, rendered to numbers)."""
+def _literal_parts(text: str) -> list[str]:
+    """Quoted text, split around the Jinja var() expressions of band ranges so no
+    source line gets long; short neighbours are kept together."""
+    pieces: list[str] = []
+    rest = text
+    while "{{" in rest:
+        head, _, tail = rest.partition("{{")
+        jinja, _, rest = tail.partition("}}")
+        pieces += [head, "{{" + jinja + "}}"]
+    pieces.append(rest)
+    merged: list[str] = []
+    for piece in (p for p in pieces if p):
+        if merged and len(merged[-1]) + len(piece) <= 40:
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return [sql_literal(piece) for piece in merged]
+
+
+def _template_parts(template: str, value_sql: str, band: str) -> list[str]:
+    """'text {value} text {band}' as the parts of a SQL concatenation."""
     parts: list[str] = []
     text = ""
     rest = template
@@ -840,14 +858,29 @@ def _template_sql(template: str, value_sql: str, band: str) -> str:
         if mark == "{band}":
             text += band
         else:
-            if text:
-                parts.append(sql_literal(text))
+            parts += _literal_parts(text)
             text = ""
             parts.append(value_sql)
         rest = rest[index + len(mark) :]
     if text or not parts:
-        parts.append(sql_literal(text))
-    return "\n                || ".join(parts)
+        parts += _literal_parts(text)
+    return parts
+
+
+def _concat(parts: list[str], indent: str) -> str:
+    return f"\n{indent}|| ".join(parts)
+
+
+def _when(condition: str, parts: list[str]) -> str:
+    """One `when ... then` of a reason case (at 12 spaces), sqlfluff's layout."""
+    single = f"            when {condition} then {parts[0]}"
+    if len(parts) == 1 and len(single) <= 88:
+        return single.strip()
+    if len(parts) == 1:
+        return f"when {condition}\n                then {parts[0]}"
+    return f"when {condition}\n                then\n                    " + _concat(
+        parts, "                    "
+    )
 
 
 def _bound(threshold: Any) -> str:
@@ -916,15 +949,19 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
     bands = rule_bands(tag)
     if bands is None:
         value = _value_sql(cat, tag.name, True)
-        expression = _template_sql(template, value, "")
+        parts = _template_parts(template, value, "")
         when_null = tag.rule.category.when_null if tag.rule.category else None
         if when_null is not None and null_text:
             return (
-                f"case\n            when {tag.name} = {sql_literal(when_null)}\n"
-                f"                then {sql_literal(null_text)}\n"
-                f"            else\n                {expression}\n        end"
+                "case\n            "
+                + _when(
+                    f"{tag.name} = {sql_literal(when_null)}", [sql_literal(null_text)]
+                )
+                + "\n            else\n                "
+                + _concat(parts, "                ")
+                + "\n        end"
             )
-        return expression
+        return _concat(parts, "        ")
     shown = reason_metric(tag)
     assert shown is not None
     value = _value_sql(cat, shown, shown == bands.tag)
@@ -937,23 +974,20 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
         labels: Labels | None = guard.reason
         text = getattr(labels, lang) if labels else template
         whens.append(
-            f"when {sql_literal(str(guard.code))} then\n                "
-            f"{_template_sql(text, value, '')}"
+            _when(sql_literal(str(guard.code)), _template_parts(text, value, ""))
         )
     if bands.when_null is not None and bands.when_null not in done:
         done.add(bands.when_null)
         text = null_text or template
         whens.append(
-            f"when {sql_literal(str(bands.when_null))} then\n                "
-            f"{_template_sql(text, value, '')}"
+            _when(sql_literal(str(bands.when_null)), _template_parts(text, value, ""))
         )
     for code, band in band_texts(cat, bands).items():
         if code in done:
             continue
         done.add(code)
         whens.append(
-            f"when {sql_literal(str(code))} then\n                "
-            f"{_template_sql(template, value, band)}"
+            _when(sql_literal(str(code)), _template_parts(template, value, band))
         )
     body = "\n            ".join(whens)
     return f"case cast({tag.name} as varchar)\n            {body}\n        end"

@@ -39,9 +39,9 @@ unpivoted as (
         'customer_type' as tag,
         cast(customer_type as varchar) as rule_value,
         '客户资料中的客户类型为 '
-                || cast(customer_type as varchar) as reason_zh,
+        || cast(customer_type as varchar) as reason_zh,
         'customer type on file is '
-                || cast(customer_type as varchar) as reason_en
+        || cast(customer_type as varchar) as reason_en
     from customer_tags_basic
     union all
     select
@@ -51,9 +51,9 @@ unpivoted as (
         'industry' as tag,
         cast(industry as varchar) as rule_value,
         '客户资料中的行业映射为 '
-                || cast(industry as varchar) as reason_zh,
+        || cast(industry as varchar) as reason_zh,
         'industry on file maps to '
-                || cast(industry as varchar) as reason_en
+        || cast(industry as varchar) as reason_en
     from customer_tags_basic
     union all
     select
@@ -63,37 +63,55 @@ unpivoted as (
         'company_size' as tag,
         cast(company_size as varchar) as rule_value,
         case cast(company_size as varchar)
-            when 'not_applicable' then
-                '个人客户不适用企业规模'
-            when 'unknown' then
-                '员工人数未知'
-            when 'small_micro' then
-                '员工 '
-                || cast(employee_count as varchar)
-                || ' 人（< {{ var("company_medium_min_employees") }} 人）'
-            when 'medium' then
-                '员工 '
-                || cast(employee_count as varchar)
-                || ' 人（{{ var("company_medium_min_employees") }}–{{ var("company_large_above_employees") }} 人）'
-            when 'large' then
-                '员工 '
-                || cast(employee_count as varchar)
-                || ' 人（> {{ var("company_large_above_employees") }} 人）'
+            when 'not_applicable' then '个人客户不适用企业规模'
+            when 'unknown' then '员工人数未知'
+            when 'small_micro'
+                then
+                    '员工 '
+                    || cast(employee_count as varchar)
+                    || ' 人（< '
+                    || '{{ var("company_medium_min_employees") }}'
+                    || ' 人）'
+            when 'medium'
+                then
+                    '员工 '
+                    || cast(employee_count as varchar)
+                    || ' 人（'
+                    || '{{ var("company_medium_min_employees") }}'
+                    || '–'
+                    || '{{ var("company_large_above_employees") }}'
+                    || ' 人）'
+            when 'large'
+                then
+                    '员工 '
+                    || cast(employee_count as varchar)
+                    || ' 人（> '
+                    || '{{ var("company_large_above_employees") }}'
+                    || ' 人）'
         end as reason_zh,
         case cast(company_size as varchar)
-            when 'not_applicable' then
-                'individual customer'
-            when 'unknown' then
-                'employee count unknown'
-            when 'small_micro' then
-                cast(employee_count as varchar)
-                || ' employees (< {{ var("company_medium_min_employees") }})'
-            when 'medium' then
-                cast(employee_count as varchar)
-                || ' employees ({{ var("company_medium_min_employees") }}–{{ var("company_large_above_employees") }})'
-            when 'large' then
-                cast(employee_count as varchar)
-                || ' employees (> {{ var("company_large_above_employees") }})'
+            when 'not_applicable' then 'individual customer'
+            when 'unknown' then 'employee count unknown'
+            when 'small_micro'
+                then
+                    cast(employee_count as varchar)
+                    || ' employees (< '
+                    || '{{ var("company_medium_min_employees") }}'
+                    || ')'
+            when 'medium'
+                then
+                    cast(employee_count as varchar)
+                    || ' employees ('
+                    || '{{ var("company_medium_min_employees") }}'
+                    || '–'
+                    || '{{ var("company_large_above_employees") }}'
+                    || ')'
+            when 'large'
+                then
+                    cast(employee_count as varchar)
+                    || ' employees (> '
+                    || '{{ var("company_large_above_employees") }}'
+                    || ')'
         end as reason_en
     from customer_tags_basic
     union all
@@ -104,9 +122,9 @@ unpivoted as (
         'region' as tag,
         cast(region as varchar) as rule_value,
         '所在省份属于 '
-                || cast(region as varchar) as reason_zh,
+        || cast(region as varchar) as reason_zh,
         'province lies in '
-                || cast(region as varchar) as reason_en
+        || cast(region as varchar) as reason_en
     from customer_tags_basic
     union all
     select
@@ -116,29 +134,50 @@ unpivoted as (
         'purchase_frequency' as tag,
         cast(purchase_frequency as varchar) as rule_value,
         case cast(purchase_frequency as varchar)
-            when 'high' then
-                '近365天有效订单 '
-                || cast(window_order_count as varchar)
-                || ' 笔（≥ {{ var("frequency_high_min_orders") }} 笔）'
-            when 'medium' then
-                '近365天有效订单 '
-                || cast(window_order_count as varchar)
-                || ' 笔（{{ var("frequency_medium_min_orders") }}–{{ var("frequency_high_min_orders") - 1 }} 笔）'
-            when 'low' then
-                '近365天有效订单 '
-                || cast(window_order_count as varchar)
-                || ' 笔（< {{ var("frequency_medium_min_orders") }} 笔）'
+            when 'high'
+                then
+                    '近365天有效订单 '
+                    || cast(window_order_count as varchar)
+                    || ' 笔（≥ '
+                    || '{{ var("frequency_high_min_orders") }}'
+                    || ' 笔）'
+            when 'medium'
+                then
+                    '近365天有效订单 '
+                    || cast(window_order_count as varchar)
+                    || ' 笔（'
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || '–'
+                    || '{{ var("frequency_high_min_orders") - 1 }}'
+                    || ' 笔）'
+            when 'low'
+                then
+                    '近365天有效订单 '
+                    || cast(window_order_count as varchar)
+                    || ' 笔（< '
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || ' 笔）'
         end as reason_zh,
         case cast(purchase_frequency as varchar)
-            when 'high' then
-                cast(window_order_count as varchar)
-                || ' valid orders in 365 days (≥ {{ var("frequency_high_min_orders") }})'
-            when 'medium' then
-                cast(window_order_count as varchar)
-                || ' valid orders in 365 days ({{ var("frequency_medium_min_orders") }}–{{ var("frequency_high_min_orders") - 1 }})'
-            when 'low' then
-                cast(window_order_count as varchar)
-                || ' valid orders in 365 days (< {{ var("frequency_medium_min_orders") }})'
+            when 'high'
+                then
+                    cast(window_order_count as varchar)
+                    || ' valid orders in 365 days (≥ '
+                    || '{{ var("frequency_high_min_orders") }})'
+            when 'medium'
+                then
+                    cast(window_order_count as varchar)
+                    || ' valid orders in 365 days ('
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || '–'
+                    || '{{ var("frequency_high_min_orders") - 1 }}'
+                    || ')'
+            when 'low'
+                then
+                    cast(window_order_count as varchar)
+                    || ' valid orders in 365 days (< '
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || ')'
         end as reason_en
     from customer_tags_behavior
     union all
@@ -149,44 +188,68 @@ unpivoted as (
         'recency' as tag,
         cast(recency as varchar) as rule_value,
         case cast(recency as varchar)
-            when 'never' then
-                '从未有有效订单'
-            when 'within_30d' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（≤ {{ var("recency_within_30d_max_days") }} 天）'
-            when 'd31_90' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（{{ var("recency_within_30d_max_days") + 1 }}–{{ var("recency_d31_90_max_days") }} 天）'
-            when 'd91_180' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（{{ var("recency_d31_90_max_days") + 1 }}–{{ var("recency_d91_180_max_days") }} 天）'
-            when 'over_180d' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（> {{ var("recency_d91_180_max_days") }} 天）'
+            when 'never' then '从未有有效订单'
+            when 'within_30d'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（≤ '
+                    || '{{ var("recency_within_30d_max_days") }}'
+                    || ' 天）'
+            when 'd31_90'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（'
+                    || '{{ var("recency_within_30d_max_days") + 1 }}'
+                    || '–{{ var("recency_d31_90_max_days") }} 天）'
+            when 'd91_180'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（'
+                    || '{{ var("recency_d31_90_max_days") + 1 }}'
+                    || '–{{ var("recency_d91_180_max_days") }}'
+                    || ' 天）'
+            when 'over_180d'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（> '
+                    || '{{ var("recency_d91_180_max_days") }} 天）'
         end as reason_zh,
         case cast(recency as varchar)
-            when 'never' then
-                'no valid order ever'
-            when 'within_30d' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago (≤ {{ var("recency_within_30d_max_days") }} days)'
-            when 'd31_90' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago ({{ var("recency_within_30d_max_days") + 1 }}–{{ var("recency_d31_90_max_days") }} days)'
-            when 'd91_180' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago ({{ var("recency_d31_90_max_days") + 1 }}–{{ var("recency_d91_180_max_days") }} days)'
-            when 'over_180d' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago (> {{ var("recency_d91_180_max_days") }} days)'
+            when 'never' then 'no valid order ever'
+            when 'within_30d'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago (≤ '
+                    || '{{ var("recency_within_30d_max_days") }}'
+                    || ' days)'
+            when 'd31_90'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago ('
+                    || '{{ var("recency_within_30d_max_days") + 1 }}'
+                    || '–{{ var("recency_d31_90_max_days") }}'
+                    || ' days)'
+            when 'd91_180'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago ('
+                    || '{{ var("recency_d31_90_max_days") + 1 }}'
+                    || '–{{ var("recency_d91_180_max_days") }}'
+                    || ' days)'
+            when 'over_180d'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago (> '
+                    || '{{ var("recency_d91_180_max_days") }}'
+                    || ' days)'
         end as reason_en
     from customer_tags_behavior
     union all
@@ -197,15 +260,13 @@ unpivoted as (
         'product_preference' as tag,
         cast(product_preference as varchar) as rule_value,
         case
-            when product_preference = 'none'
-                then '近365天无有效订单'
+            when product_preference = 'none' then '近365天无有效订单'
             else
                 '近365天订单最多的品类为 '
                 || cast(product_preference as varchar)
         end as reason_zh,
         case
-            when product_preference = 'none'
-                then 'no valid order in the window'
+            when product_preference = 'none' then 'no valid order in the window'
             else
                 'most window orders in category '
                 || cast(product_preference as varchar)
@@ -219,36 +280,50 @@ unpivoted as (
         'r_score' as tag,
         cast(r_score as varchar) as rule_value,
         case cast(r_score as varchar)
-            when '0' then
-                '从未有有效订单'
-            when '5' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（≤ {{ var("r_score_high_max_days") }} 天）'
-            when '3' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（{{ var("r_score_high_max_days") + 1 }}–{{ var("r_score_medium_max_days") }} 天）'
-            when '1' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（> {{ var("r_score_medium_max_days") }} 天）'
+            when '0' then '从未有有效订单'
+            when '5'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（≤ {{ var("r_score_high_max_days") }}'
+                    || ' 天）'
+            when '3'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（'
+                    || '{{ var("r_score_high_max_days") + 1 }}–'
+                    || '{{ var("r_score_medium_max_days") }} 天）'
+            when '1'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（> '
+                    || '{{ var("r_score_medium_max_days") }} 天）'
         end as reason_zh,
         case cast(r_score as varchar)
-            when '0' then
-                'no valid order ever'
-            when '5' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago (≤ {{ var("r_score_high_max_days") }} days)'
-            when '3' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago ({{ var("r_score_high_max_days") + 1 }}–{{ var("r_score_medium_max_days") }} days)'
-            when '1' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago (> {{ var("r_score_medium_max_days") }} days)'
+            when '0' then 'no valid order ever'
+            when '5'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago (≤ '
+                    || '{{ var("r_score_high_max_days") }} days)'
+            when '3'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago ('
+                    || '{{ var("r_score_high_max_days") + 1 }}–'
+                    || '{{ var("r_score_medium_max_days") }}'
+                    || ' days)'
+            when '1'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago (> '
+                    || '{{ var("r_score_medium_max_days") }}'
+                    || ' days)'
         end as reason_en
     from customer_tags_value
     union all
@@ -259,33 +334,52 @@ unpivoted as (
         'f_score' as tag,
         cast(f_score as varchar) as rule_value,
         case cast(f_score as varchar)
-            when '0' then
-                '从未有有效订单'
-            when '5' then
-                '近365天有效订单 '
-                || cast(window_order_count as varchar)
-                || ' 笔（≥ {{ var("frequency_high_min_orders") }} 笔）'
-            when '3' then
-                '近365天有效订单 '
-                || cast(window_order_count as varchar)
-                || ' 笔（{{ var("frequency_medium_min_orders") }}–{{ var("frequency_high_min_orders") - 1 }} 笔）'
-            when '1' then
-                '近365天有效订单 '
-                || cast(window_order_count as varchar)
-                || ' 笔（< {{ var("frequency_medium_min_orders") }} 笔）'
+            when '0' then '从未有有效订单'
+            when '5'
+                then
+                    '近365天有效订单 '
+                    || cast(window_order_count as varchar)
+                    || ' 笔（≥ '
+                    || '{{ var("frequency_high_min_orders") }}'
+                    || ' 笔）'
+            when '3'
+                then
+                    '近365天有效订单 '
+                    || cast(window_order_count as varchar)
+                    || ' 笔（'
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || '–'
+                    || '{{ var("frequency_high_min_orders") - 1 }}'
+                    || ' 笔）'
+            when '1'
+                then
+                    '近365天有效订单 '
+                    || cast(window_order_count as varchar)
+                    || ' 笔（< '
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || ' 笔）'
         end as reason_zh,
         case cast(f_score as varchar)
-            when '0' then
-                'no valid order ever'
-            when '5' then
-                cast(window_order_count as varchar)
-                || ' valid orders in 365 days (≥ {{ var("frequency_high_min_orders") }})'
-            when '3' then
-                cast(window_order_count as varchar)
-                || ' valid orders in 365 days ({{ var("frequency_medium_min_orders") }}–{{ var("frequency_high_min_orders") - 1 }})'
-            when '1' then
-                cast(window_order_count as varchar)
-                || ' valid orders in 365 days (< {{ var("frequency_medium_min_orders") }})'
+            when '0' then 'no valid order ever'
+            when '5'
+                then
+                    cast(window_order_count as varchar)
+                    || ' valid orders in 365 days (≥ '
+                    || '{{ var("frequency_high_min_orders") }})'
+            when '3'
+                then
+                    cast(window_order_count as varchar)
+                    || ' valid orders in 365 days ('
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || '–'
+                    || '{{ var("frequency_high_min_orders") - 1 }}'
+                    || ')'
+            when '1'
+                then
+                    cast(window_order_count as varchar)
+                    || ' valid orders in 365 days (< '
+                    || '{{ var("frequency_medium_min_orders") }}'
+                    || ')'
         end as reason_en
     from customer_tags_value
     union all
@@ -296,36 +390,42 @@ unpivoted as (
         'm_score' as tag,
         cast(m_score as varchar) as rule_value,
         case cast(m_score as varchar)
-            when '0' then
-                '从未有有效订单'
-            when '5' then
-                '近365天消费金额 '
-                || cast(round(window_amount, 2) as varchar)
-                || '（≥ {{ var("m_high") }}）'
-            when '3' then
-                '近365天消费金额 '
-                || cast(round(window_amount, 2) as varchar)
-                || '（{{ var("m_medium") }}–{{ var("m_high") }}）'
-            when '1' then
-                '近365天消费金额 '
-                || cast(round(window_amount, 2) as varchar)
-                || '（< {{ var("m_medium") }}）'
+            when '0' then '从未有有效订单'
+            when '5'
+                then
+                    '近365天消费金额 '
+                    || cast(round(window_amount, 2) as varchar)
+                    || '（≥ {{ var("m_high") }}）'
+            when '3'
+                then
+                    '近365天消费金额 '
+                    || cast(round(window_amount, 2) as varchar)
+                    || '（{{ var("m_medium") }}–'
+                    || '{{ var("m_high") }}）'
+            when '1'
+                then
+                    '近365天消费金额 '
+                    || cast(round(window_amount, 2) as varchar)
+                    || '（< {{ var("m_medium") }}）'
         end as reason_zh,
         case cast(m_score as varchar)
-            when '0' then
-                'no valid order ever'
-            when '5' then
-                'window amount '
-                || cast(round(window_amount, 2) as varchar)
-                || ' (≥ {{ var("m_high") }})'
-            when '3' then
-                'window amount '
-                || cast(round(window_amount, 2) as varchar)
-                || ' ({{ var("m_medium") }}–{{ var("m_high") }})'
-            when '1' then
-                'window amount '
-                || cast(round(window_amount, 2) as varchar)
-                || ' (< {{ var("m_medium") }})'
+            when '0' then 'no valid order ever'
+            when '5'
+                then
+                    'window amount '
+                    || cast(round(window_amount, 2) as varchar)
+                    || ' (≥ {{ var("m_high") }})'
+            when '3'
+                then
+                    'window amount '
+                    || cast(round(window_amount, 2) as varchar)
+                    || ' ({{ var("m_medium") }}–'
+                    || '{{ var("m_high") }})'
+            when '1'
+                then
+                    'window amount '
+                    || cast(round(window_amount, 2) as varchar)
+                    || ' (< {{ var("m_medium") }})'
         end as reason_en
     from customer_tags_value
     union all
@@ -336,9 +436,9 @@ unpivoted as (
         'rfm_total' as tag,
         cast(rfm_total as varchar) as rule_value,
         'R、F、M 得分之和为 '
-                || cast(rfm_total as varchar) as reason_zh,
+        || cast(rfm_total as varchar) as reason_zh,
         'R + F + M scores add up to '
-                || cast(rfm_total as varchar) as reason_en
+        || cast(rfm_total as varchar) as reason_en
     from customer_tags_value
     union all
     select
@@ -348,40 +448,58 @@ unpivoted as (
         'customer_level' as tag,
         cast(customer_level as varchar) as rule_value,
         case cast(customer_level as varchar)
-            when 'vip' then
-                'RFM总分 '
-                || cast(rfm_total as varchar)
-                || '（≥ {{ var("level_vip_min_rfm") }} 分）'
-            when 'important' then
-                'RFM总分 '
-                || cast(rfm_total as varchar)
-                || '（{{ var("level_important_min_rfm") }}–{{ var("level_vip_min_rfm") - 1 }} 分）'
-            when 'ordinary' then
-                'RFM总分 '
-                || cast(rfm_total as varchar)
-                || '（{{ var("level_ordinary_min_rfm") }}–{{ var("level_important_min_rfm") - 1 }} 分）'
-            when 'potential' then
-                'RFM总分 '
-                || cast(rfm_total as varchar)
-                || '（< {{ var("level_ordinary_min_rfm") }} 分）'
+            when 'vip'
+                then
+                    'RFM总分 '
+                    || cast(rfm_total as varchar)
+                    || '（≥ {{ var("level_vip_min_rfm") }} 分）'
+            when 'important'
+                then
+                    'RFM总分 '
+                    || cast(rfm_total as varchar)
+                    || '（{{ var("level_important_min_rfm") }}–'
+                    || '{{ var("level_vip_min_rfm") - 1 }} 分）'
+            when 'ordinary'
+                then
+                    'RFM总分 '
+                    || cast(rfm_total as varchar)
+                    || '（{{ var("level_ordinary_min_rfm") }}–'
+                    || '{{ var("level_important_min_rfm") - 1 }}'
+                    || ' 分）'
+            when 'potential'
+                then
+                    'RFM总分 '
+                    || cast(rfm_total as varchar)
+                    || '（< {{ var("level_ordinary_min_rfm") }}'
+                    || ' 分）'
         end as reason_zh,
         case cast(customer_level as varchar)
-            when 'vip' then
-                'RFM total '
-                || cast(rfm_total as varchar)
-                || ' (≥ {{ var("level_vip_min_rfm") }} points)'
-            when 'important' then
-                'RFM total '
-                || cast(rfm_total as varchar)
-                || ' ({{ var("level_important_min_rfm") }}–{{ var("level_vip_min_rfm") - 1 }} points)'
-            when 'ordinary' then
-                'RFM total '
-                || cast(rfm_total as varchar)
-                || ' ({{ var("level_ordinary_min_rfm") }}–{{ var("level_important_min_rfm") - 1 }} points)'
-            when 'potential' then
-                'RFM total '
-                || cast(rfm_total as varchar)
-                || ' (< {{ var("level_ordinary_min_rfm") }} points)'
+            when 'vip'
+                then
+                    'RFM total '
+                    || cast(rfm_total as varchar)
+                    || ' (≥ {{ var("level_vip_min_rfm") }}'
+                    || ' points)'
+            when 'important'
+                then
+                    'RFM total '
+                    || cast(rfm_total as varchar)
+                    || ' ({{ var("level_important_min_rfm") }}–'
+                    || '{{ var("level_vip_min_rfm") - 1 }}'
+                    || ' points)'
+            when 'ordinary'
+                then
+                    'RFM total '
+                    || cast(rfm_total as varchar)
+                    || ' ({{ var("level_ordinary_min_rfm") }}–'
+                    || '{{ var("level_important_min_rfm") - 1 }}'
+                    || ' points)'
+            when 'potential'
+                then
+                    'RFM total '
+                    || cast(rfm_total as varchar)
+                    || ' (< {{ var("level_ordinary_min_rfm") }}'
+                    || ' points)'
         end as reason_en
     from customer_tags_value
     union all
@@ -392,36 +510,42 @@ unpivoted as (
         'profit_contribution' as tag,
         cast(profit_contribution as varchar) as rule_value,
         case cast(profit_contribution as varchar)
-            when 'unknown' then
-                '近365天无有效收入'
-            when 'high' then
-                '近365天利润率 '
-                || cast(round(window_profit_share, 2) as varchar)
-                || '（> {{ var("profit_high_above") }}）'
-            when 'medium' then
-                '近365天利润率 '
-                || cast(round(window_profit_share, 2) as varchar)
-                || '（{{ var("profit_medium_min") }}–{{ var("profit_high_above") }}）'
-            when 'low' then
-                '近365天利润率 '
-                || cast(round(window_profit_share, 2) as varchar)
-                || '（< {{ var("profit_medium_min") }}）'
+            when 'unknown' then '近365天无有效收入'
+            when 'high'
+                then
+                    '近365天利润率 '
+                    || cast(round(window_profit_share, 2) as varchar)
+                    || '（> {{ var("profit_high_above") }}）'
+            when 'medium'
+                then
+                    '近365天利润率 '
+                    || cast(round(window_profit_share, 2) as varchar)
+                    || '（{{ var("profit_medium_min") }}–'
+                    || '{{ var("profit_high_above") }}）'
+            when 'low'
+                then
+                    '近365天利润率 '
+                    || cast(round(window_profit_share, 2) as varchar)
+                    || '（< {{ var("profit_medium_min") }}）'
         end as reason_zh,
         case cast(profit_contribution as varchar)
-            when 'unknown' then
-                'no window revenue'
-            when 'high' then
-                'window margin '
-                || cast(round(window_profit_share, 2) as varchar)
-                || ' (> {{ var("profit_high_above") }})'
-            when 'medium' then
-                'window margin '
-                || cast(round(window_profit_share, 2) as varchar)
-                || ' ({{ var("profit_medium_min") }}–{{ var("profit_high_above") }})'
-            when 'low' then
-                'window margin '
-                || cast(round(window_profit_share, 2) as varchar)
-                || ' (< {{ var("profit_medium_min") }})'
+            when 'unknown' then 'no window revenue'
+            when 'high'
+                then
+                    'window margin '
+                    || cast(round(window_profit_share, 2) as varchar)
+                    || ' (> {{ var("profit_high_above") }})'
+            when 'medium'
+                then
+                    'window margin '
+                    || cast(round(window_profit_share, 2) as varchar)
+                    || ' ({{ var("profit_medium_min") }}–'
+                    || '{{ var("profit_high_above") }})'
+            when 'low'
+                then
+                    'window margin '
+                    || cast(round(window_profit_share, 2) as varchar)
+                    || ' (< {{ var("profit_medium_min") }})'
         end as reason_en
     from customer_tags_value
     union all
@@ -432,36 +556,42 @@ unpivoted as (
         'ltv' as tag,
         cast(ltv as varchar) as rule_value,
         case cast(ltv as varchar)
-            when 'unknown' then
-                '未计算预测值（LTV 已关闭）'
-            when 'high' then
-                '模型预测未来价值 '
-                || cast(round(predicted_ltv, 2) as varchar)
-                || '（> {{ var("ltv_high_above") }}）'
-            when 'medium' then
-                '模型预测未来价值 '
-                || cast(round(predicted_ltv, 2) as varchar)
-                || '（{{ var("ltv_medium_min") }}–{{ var("ltv_high_above") }}）'
-            when 'low' then
-                '模型预测未来价值 '
-                || cast(round(predicted_ltv, 2) as varchar)
-                || '（< {{ var("ltv_medium_min") }}）'
+            when 'unknown' then '未计算预测值（LTV 已关闭）'
+            when 'high'
+                then
+                    '模型预测未来价值 '
+                    || cast(round(predicted_ltv, 2) as varchar)
+                    || '（> {{ var("ltv_high_above") }}）'
+            when 'medium'
+                then
+                    '模型预测未来价值 '
+                    || cast(round(predicted_ltv, 2) as varchar)
+                    || '（{{ var("ltv_medium_min") }}–'
+                    || '{{ var("ltv_high_above") }}）'
+            when 'low'
+                then
+                    '模型预测未来价值 '
+                    || cast(round(predicted_ltv, 2) as varchar)
+                    || '（< {{ var("ltv_medium_min") }}）'
         end as reason_zh,
         case cast(ltv as varchar)
-            when 'unknown' then
-                'no prediction (LTV disabled)'
-            when 'high' then
-                'model-predicted value '
-                || cast(round(predicted_ltv, 2) as varchar)
-                || ' (> {{ var("ltv_high_above") }})'
-            when 'medium' then
-                'model-predicted value '
-                || cast(round(predicted_ltv, 2) as varchar)
-                || ' ({{ var("ltv_medium_min") }}–{{ var("ltv_high_above") }})'
-            when 'low' then
-                'model-predicted value '
-                || cast(round(predicted_ltv, 2) as varchar)
-                || ' (< {{ var("ltv_medium_min") }})'
+            when 'unknown' then 'no prediction (LTV disabled)'
+            when 'high'
+                then
+                    'model-predicted value '
+                    || cast(round(predicted_ltv, 2) as varchar)
+                    || ' (> {{ var("ltv_high_above") }})'
+            when 'medium'
+                then
+                    'model-predicted value '
+                    || cast(round(predicted_ltv, 2) as varchar)
+                    || ' ({{ var("ltv_medium_min") }}–'
+                    || '{{ var("ltv_high_above") }})'
+            when 'low'
+                then
+                    'model-predicted value '
+                    || cast(round(predicted_ltv, 2) as varchar)
+                    || ' (< {{ var("ltv_medium_min") }})'
         end as reason_en
     from customer_tags_value
     union all
@@ -472,36 +602,42 @@ unpivoted as (
         'price_sensitivity' as tag,
         cast(price_sensitivity as varchar) as rule_value,
         case cast(price_sensitivity as varchar)
-            when 'unknown' then
-                '近365天无有效订单'
-            when 'high' then
-                '近365天促销订单占比 '
-                || cast(round(promo_order_share, 2) as varchar)
-                || '（> {{ var("promo_high_above") }}）'
-            when 'medium' then
-                '近365天促销订单占比 '
-                || cast(round(promo_order_share, 2) as varchar)
-                || '（{{ var("promo_medium_min") }}–{{ var("promo_high_above") }}）'
-            when 'low' then
-                '近365天促销订单占比 '
-                || cast(round(promo_order_share, 2) as varchar)
-                || '（< {{ var("promo_medium_min") }}）'
+            when 'unknown' then '近365天无有效订单'
+            when 'high'
+                then
+                    '近365天促销订单占比 '
+                    || cast(round(promo_order_share, 2) as varchar)
+                    || '（> {{ var("promo_high_above") }}）'
+            when 'medium'
+                then
+                    '近365天促销订单占比 '
+                    || cast(round(promo_order_share, 2) as varchar)
+                    || '（{{ var("promo_medium_min") }}–'
+                    || '{{ var("promo_high_above") }}）'
+            when 'low'
+                then
+                    '近365天促销订单占比 '
+                    || cast(round(promo_order_share, 2) as varchar)
+                    || '（< {{ var("promo_medium_min") }}）'
         end as reason_zh,
         case cast(price_sensitivity as varchar)
-            when 'unknown' then
-                'no valid order in the window'
-            when 'high' then
-                'promo order share '
-                || cast(round(promo_order_share, 2) as varchar)
-                || ' (> {{ var("promo_high_above") }})'
-            when 'medium' then
-                'promo order share '
-                || cast(round(promo_order_share, 2) as varchar)
-                || ' ({{ var("promo_medium_min") }}–{{ var("promo_high_above") }})'
-            when 'low' then
-                'promo order share '
-                || cast(round(promo_order_share, 2) as varchar)
-                || ' (< {{ var("promo_medium_min") }})'
+            when 'unknown' then 'no valid order in the window'
+            when 'high'
+                then
+                    'promo order share '
+                    || cast(round(promo_order_share, 2) as varchar)
+                    || ' (> {{ var("promo_high_above") }})'
+            when 'medium'
+                then
+                    'promo order share '
+                    || cast(round(promo_order_share, 2) as varchar)
+                    || ' ({{ var("promo_medium_min") }}–'
+                    || '{{ var("promo_high_above") }})'
+            when 'low'
+                then
+                    'promo order share '
+                    || cast(round(promo_order_share, 2) as varchar)
+                    || ' (< {{ var("promo_medium_min") }})'
         end as reason_en
     from customer_tags_preference
     union all
@@ -512,8 +648,7 @@ unpivoted as (
         'service_preference' as tag,
         cast(service_preference as varchar) as rule_value,
         case
-            when service_preference = 'unknown'
-                then '近365天无服务记录'
+            when service_preference = 'unknown' then '近365天无服务记录'
             else
                 '近365天最常用的服务渠道为 '
                 || cast(service_preference as varchar)
@@ -534,9 +669,9 @@ unpivoted as (
         'decision_role' as tag,
         cast(decision_role as varchar) as rule_value,
         '客户资料中的决策角色为 '
-                || cast(decision_role as varchar) as reason_zh,
+        || cast(decision_role as varchar) as reason_zh,
         'decision role on file is '
-                || cast(decision_role as varchar) as reason_en
+        || cast(decision_role as varchar) as reason_en
     from customer_tags_preference
     union all
     select
@@ -546,40 +681,56 @@ unpivoted as (
         'lifecycle_stage' as tag,
         cast(lifecycle_stage as varchar) as rule_value,
         case cast(lifecycle_stage as varchar)
-            when 'potential' then
-                '从未有有效订单'
-            when 'new' then
-                '首次有效订单在近期内'
-            when 'active' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（≤ {{ var("lifecycle_active_max_days") }} 天）'
-            when 'at_risk' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（{{ var("lifecycle_active_max_days") + 1 }}–{{ var("lifecycle_at_risk_max_days") }} 天）'
-            when 'churned' then
-                '最近一次有效订单距今 '
-                || cast(days_since_last_order as varchar)
-                || ' 天（> {{ var("lifecycle_at_risk_max_days") }} 天）'
+            when 'potential' then '从未有有效订单'
+            when 'new' then '首次有效订单在近期内'
+            when 'active'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（≤ '
+                    || '{{ var("lifecycle_active_max_days") }}'
+                    || ' 天）'
+            when 'at_risk'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（'
+                    || '{{ var("lifecycle_active_max_days") + 1 }}'
+                    || '–{{ var("lifecycle_at_risk_max_days") }}'
+                    || ' 天）'
+            when 'churned'
+                then
+                    '最近一次有效订单距今 '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天（> '
+                    || '{{ var("lifecycle_at_risk_max_days") }}'
+                    || ' 天）'
         end as reason_zh,
         case cast(lifecycle_stage as varchar)
-            when 'potential' then
-                'no valid order ever'
-            when 'new' then
-                'first valid order is recent'
-            when 'active' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago (≤ {{ var("lifecycle_active_max_days") }} days)'
-            when 'at_risk' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago ({{ var("lifecycle_active_max_days") + 1 }}–{{ var("lifecycle_at_risk_max_days") }} days)'
-            when 'churned' then
-                'last valid order '
-                || cast(days_since_last_order as varchar)
-                || ' days ago (> {{ var("lifecycle_at_risk_max_days") }} days)'
+            when 'potential' then 'no valid order ever'
+            when 'new' then 'first valid order is recent'
+            when 'active'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago (≤ '
+                    || '{{ var("lifecycle_active_max_days") }}'
+                    || ' days)'
+            when 'at_risk'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago ('
+                    || '{{ var("lifecycle_active_max_days") + 1 }}'
+                    || '–{{ var("lifecycle_at_risk_max_days") }}'
+                    || ' days)'
+            when 'churned'
+                then
+                    'last valid order '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ago (> '
+                    || '{{ var("lifecycle_at_risk_max_days") }}'
+                    || ' days)'
         end as reason_en
     from customer_tags_lifecycle
     union all
@@ -590,29 +741,39 @@ unpivoted as (
         'complaints' as tag,
         cast(complaints as varchar) as rule_value,
         case cast(complaints as varchar)
-            when 'none' then
-                '近365天投诉 '
-                || cast(complaint_count as varchar)
-                || ' 次（= 0 次）'
-            when 'one' then
-                '近365天投诉 '
-                || cast(complaint_count as varchar)
-                || ' 次（< {{ var("complaints_multiple_min") }} 次）'
-            when 'multiple' then
-                '近365天投诉 '
-                || cast(complaint_count as varchar)
-                || ' 次（≥ {{ var("complaints_multiple_min") }} 次）'
+            when 'none'
+                then
+                    '近365天投诉 '
+                    || cast(complaint_count as varchar)
+                    || ' 次（= 0 次）'
+            when 'one'
+                then
+                    '近365天投诉 '
+                    || cast(complaint_count as varchar)
+                    || ' 次（< '
+                    || '{{ var("complaints_multiple_min") }} 次）'
+            when 'multiple'
+                then
+                    '近365天投诉 '
+                    || cast(complaint_count as varchar)
+                    || ' 次（≥ '
+                    || '{{ var("complaints_multiple_min") }} 次）'
         end as reason_zh,
         case cast(complaints as varchar)
-            when 'none' then
-                cast(complaint_count as varchar)
-                || ' complaints in 365 days (= 0)'
-            when 'one' then
-                cast(complaint_count as varchar)
-                || ' complaints in 365 days (< {{ var("complaints_multiple_min") }})'
-            when 'multiple' then
-                cast(complaint_count as varchar)
-                || ' complaints in 365 days (≥ {{ var("complaints_multiple_min") }})'
+            when 'none'
+                then
+                    cast(complaint_count as varchar)
+                    || ' complaints in 365 days (= 0)'
+            when 'one'
+                then
+                    cast(complaint_count as varchar)
+                    || ' complaints in 365 days (< '
+                    || '{{ var("complaints_multiple_min") }})'
+            when 'multiple'
+                then
+                    cast(complaint_count as varchar)
+                    || ' complaints in 365 days (≥ '
+                    || '{{ var("complaints_multiple_min") }})'
         end as reason_en
     from customer_tags_service
     union all
@@ -623,36 +784,52 @@ unpivoted as (
         'consultation_frequency' as tag,
         cast(consultation_frequency as varchar) as rule_value,
         case cast(consultation_frequency as varchar)
-            when 'high' then
-                '近365天咨询 '
-                || cast(consultation_count as varchar)
-                || ' 次（≥ {{ var("consultation_high_min") }} 次）'
-            when 'medium' then
-                '近365天咨询 '
-                || cast(consultation_count as varchar)
-                || ' 次（{{ var("consultation_medium_min") }}–{{ var("consultation_high_min") - 1 }} 次）'
-            when 'low' then
-                '近365天咨询 '
-                || cast(consultation_count as varchar)
-                || ' 次（= 1 次）'
-            when 'none' then
-                '近365天咨询 '
-                || cast(consultation_count as varchar)
-                || ' 次（< {{ var("consultation_medium_min") }} 次）'
+            when 'high'
+                then
+                    '近365天咨询 '
+                    || cast(consultation_count as varchar)
+                    || ' 次（≥ {{ var("consultation_high_min") }}'
+                    || ' 次）'
+            when 'medium'
+                then
+                    '近365天咨询 '
+                    || cast(consultation_count as varchar)
+                    || ' 次（{{ var("consultation_medium_min") }}–'
+                    || '{{ var("consultation_high_min") - 1 }}'
+                    || ' 次）'
+            when 'low'
+                then
+                    '近365天咨询 '
+                    || cast(consultation_count as varchar)
+                    || ' 次（= 1 次）'
+            when 'none'
+                then
+                    '近365天咨询 '
+                    || cast(consultation_count as varchar)
+                    || ' 次（< '
+                    || '{{ var("consultation_medium_min") }} 次）'
         end as reason_zh,
         case cast(consultation_frequency as varchar)
-            when 'high' then
-                cast(consultation_count as varchar)
-                || ' consultations in 365 days (≥ {{ var("consultation_high_min") }})'
-            when 'medium' then
-                cast(consultation_count as varchar)
-                || ' consultations in 365 days ({{ var("consultation_medium_min") }}–{{ var("consultation_high_min") - 1 }})'
-            when 'low' then
-                cast(consultation_count as varchar)
-                || ' consultations in 365 days (= 1)'
-            when 'none' then
-                cast(consultation_count as varchar)
-                || ' consultations in 365 days (< {{ var("consultation_medium_min") }})'
+            when 'high'
+                then
+                    cast(consultation_count as varchar)
+                    || ' consultations in 365 days (≥ '
+                    || '{{ var("consultation_high_min") }})'
+            when 'medium'
+                then
+                    cast(consultation_count as varchar)
+                    || ' consultations in 365 days ('
+                    || '{{ var("consultation_medium_min") }}–'
+                    || '{{ var("consultation_high_min") - 1 }})'
+            when 'low'
+                then
+                    cast(consultation_count as varchar)
+                    || ' consultations in 365 days (= 1)'
+            when 'none'
+                then
+                    cast(consultation_count as varchar)
+                    || ' consultations in 365 days (< '
+                    || '{{ var("consultation_medium_min") }})'
         end as reason_en
     from customer_tags_service
     union all
@@ -663,36 +840,52 @@ unpivoted as (
         'satisfaction' as tag,
         cast(satisfaction as varchar) as rule_value,
         case cast(satisfaction as varchar)
-            when 'unknown' then
-                '近365天无评分'
-            when 'very_satisfied' then
-                '近365天平均评分 '
-                || cast(round(mean_satisfaction, 2) as varchar)
-                || '（≥ {{ var("satisfaction_very_satisfied_min") }}）'
-            when 'satisfied' then
-                '近365天平均评分 '
-                || cast(round(mean_satisfaction, 2) as varchar)
-                || '（{{ var("satisfaction_satisfied_min") }}–{{ var("satisfaction_very_satisfied_min") }}）'
-            when 'dissatisfied' then
-                '近365天平均评分 '
-                || cast(round(mean_satisfaction, 2) as varchar)
-                || '（< {{ var("satisfaction_satisfied_min") }}）'
+            when 'unknown' then '近365天无评分'
+            when 'very_satisfied'
+                then
+                    '近365天平均评分 '
+                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || '（≥ '
+                    || '{{ var("satisfaction_very_satisfied_min") }}'
+                    || '）'
+            when 'satisfied'
+                then
+                    '近365天平均评分 '
+                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || '（{{ var("satisfaction_satisfied_min") }}'
+                    || '–'
+                    || '{{ var("satisfaction_very_satisfied_min") }}'
+                    || '）'
+            when 'dissatisfied'
+                then
+                    '近365天平均评分 '
+                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || '（< '
+                    || '{{ var("satisfaction_satisfied_min") }}）'
         end as reason_zh,
         case cast(satisfaction as varchar)
-            when 'unknown' then
-                'no rated interaction in the window'
-            when 'very_satisfied' then
-                'mean rating '
-                || cast(round(mean_satisfaction, 2) as varchar)
-                || ' (≥ {{ var("satisfaction_very_satisfied_min") }})'
-            when 'satisfied' then
-                'mean rating '
-                || cast(round(mean_satisfaction, 2) as varchar)
-                || ' ({{ var("satisfaction_satisfied_min") }}–{{ var("satisfaction_very_satisfied_min") }})'
-            when 'dissatisfied' then
-                'mean rating '
-                || cast(round(mean_satisfaction, 2) as varchar)
-                || ' (< {{ var("satisfaction_satisfied_min") }})'
+            when 'unknown' then 'no rated interaction in the window'
+            when 'very_satisfied'
+                then
+                    'mean rating '
+                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || ' (≥ '
+                    || '{{ var("satisfaction_very_satisfied_min") }}'
+                    || ')'
+            when 'satisfied'
+                then
+                    'mean rating '
+                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || ' ('
+                    || '{{ var("satisfaction_satisfied_min") }}–'
+                    || '{{ var("satisfaction_very_satisfied_min") }}'
+                    || ')'
+            when 'dissatisfied'
+                then
+                    'mean rating '
+                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || ' (< '
+                    || '{{ var("satisfaction_satisfied_min") }})'
         end as reason_en
     from customer_tags_service
 )

@@ -13,16 +13,16 @@
 
 with
 
-{% for mart in tag_history_marts() -%}
-{{ mart }}_snapshot as (
-    {{ tag_snapshot_or_empty(mart) }}
-),
+{% for mart in tag_history_marts() %}
+    {{ mart }}_snapshot as (
+        {{ tag_snapshot_or_empty(mart) }}
+    ),
 
-{{ mart }}_versions as {{ cte_materialized() }} (
-    {{ tag_snapshot_versions(mart) }}
-),
+    {{ mart }}_versions as {{ cte_materialized() }} (
+        {{ tag_snapshot_versions(mart) }}
+    ),
+{% endfor %}
 
-{% endfor -%}
 unpivoted as (
     {{ union_tag_columns(
         [

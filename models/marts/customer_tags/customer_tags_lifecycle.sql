@@ -27,7 +27,8 @@ tagged as (
         {{ as_of_date }} as as_of_date,
         case
             when has_valid_order = false then 'potential'
-            when days_since_first_order <= {{ var('lifecycle_new_max_days') }} then 'new'
+            when days_since_first_order <= {{ var('lifecycle_new_max_days') }}
+                then 'new'
             else {{ band_ladder('days_since_last_order', [
                 ('<=', var('lifecycle_active_max_days'), 'active'),
                 ('<=', var('lifecycle_at_risk_max_days'), 'at_risk'),
