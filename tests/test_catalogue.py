@@ -18,7 +18,7 @@ import duckdb
 import pytest
 import yaml
 from dbt.cli.main import dbtRunner
-from dbt_helpers import AS_OF, FIXTURES, ROOT, release_duckdb
+from dbt_helpers import AS_OF, FIXTURES, ROOT, release_duckdb, run_dbt
 
 from tag_warehouse.catalogue.cli import check, generate, main
 from tag_warehouse.catalogue.compile import filter_sql, sql_literal
@@ -147,6 +147,24 @@ def test_an_invalid_catalogue_stops_with_every_problem_named(
     assert (project / "seeds/tag_registry.csv").read_text() == before
 
 
+def test_vars_a_catalogue_file_declares_are_checked_before_any_sql(
+    tmp_path: Path,
+) -> None:
+    """consultation_*_min are declared in catalogue/tags/service.yml: their bounds
+    and the order of the bands they bound are checked like every var."""
+    run = run_dbt(
+        ["seed", "--select", "tag_registry"],
+        tmp_path,
+        FIXTURES / "raw_dirty",
+        extra_vars={"consultation_medium_min": 7, "consultation_high_min": 0},
+    )
+    assert not run.success
+    assert "consultation_high_min must be between 1 and 100000, got 0" in run.log
+    assert "consultation_medium_min (7) must be below consultation_high_min (0)" in (
+        run.log
+    )
+
+
 def test_yaml_values_are_data_quoted_into_sql() -> None:
     assert sql_literal("it's") == "'it''s'"
     assert sql_literal(True) == "true" and sql_literal(Decimal("0.5")) == "0.5"
@@ -235,6 +253,116 @@ PHONE_TAG = {
         "en": "{value} phone interactions in 365 days ({band})",
     },
 }
+# Declared metrics of every other aggregate, checked against pandas below.
+MORE_METRICS = [
+    {
+        "name": "window_amount_declared",
+        "source": "orders",
+        "aggregate": "sum",
+        "column": "amount",
+        "window_days": {"var": "window_days"},
+        "description": "Window amount.",
+    },
+    {
+        "name": "categories_ever",
+        "source": "orders",
+        "aggregate": "count_distinct",
+        "column": "product_category",
+        "description": "Distinct categories ever.",
+    },
+    {
+        "name": "largest_order",
+        "source": "orders",
+        "aggregate": "max",
+        "column": "amount",
+        "description": "Largest valid order.",
+    },
+    {
+        "name": "smallest_order",
+        "source": "orders",
+        "aggregate": "min",
+        "column": "amount",
+        "description": "Smallest valid order.",
+    },
+    {
+        "name": "first_category",
+        "source": "orders",
+        "aggregate": "first",
+        "column": "product_category",
+        "description": "Category of the first order.",
+    },
+    {
+        "name": "last_category",
+        "source": "orders",
+        "aggregate": "last",
+        "column": "product_category",
+        "description": "Category of the last order.",
+    },
+    {
+        "name": "top_window_category",
+        "source": "orders",
+        "aggregate": "most_frequent",
+        "column": "product_category",
+        "window_days": {"var": "window_days"},
+        "description": "Most frequent window category, ties alphabetical.",
+    },
+    {
+        "name": "mean_rating_declared",
+        "source": "service_interactions",
+        "aggregate": "mean",
+        "column": "satisfaction",
+        "filter": [{"column": "satisfaction", "op": "is_not_null"}],
+        "window_days": {"var": "window_days"},
+        "description": "Mean window rating.",
+    },
+]
+
+
+def expected_declared(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """The declared metrics computed in pandas from the staging tables."""
+    import pandas as pd
+
+    as_of = pd.Timestamp(AS_OF)
+    customers = con.sql("select customer_id from staging.stg_crm__customers").df()
+    orders = con.sql("select * from staging.stg_crm__orders").df()
+    orders["order_date"] = pd.to_datetime(orders["order_date"])
+    valid = orders[orders["is_completed"] & (orders["order_date"] <= as_of)].copy()
+    valid = valid[valid["customer_id"].isin(customers["customer_id"])]
+    valid["amount"] = valid["amount"].astype(float)
+    window = valid[(as_of - valid["order_date"]).dt.days <= 364]
+    by_date = valid.sort_values(["order_date", "product_category"])
+    counts = (
+        window.groupby(["customer_id", "product_category"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(
+            ["customer_id", "n", "product_category"], ascending=[True, False, True]
+        )
+    )
+    service = con.sql("select * from staging.stg_crm__service_interactions").df()
+    service["day"] = pd.to_datetime(service["occurred_at"]).dt.normalize()
+    days = (as_of - service["day"]).dt.days
+    rated = service[(days >= 0) & (days <= 364) & service["satisfaction"].notna()]
+    return {
+        "window_amount_declared": window.groupby("customer_id")["amount"].sum(),
+        "categories_ever": valid.groupby("customer_id")["product_category"].nunique(),
+        "largest_order": valid.groupby("customer_id")["amount"].max(),
+        "smallest_order": valid.groupby("customer_id")["amount"].min(),
+        "first_category": by_date.groupby("customer_id")["product_category"].first(),
+        "last_category": by_date.sort_values(
+            ["order_date", "product_category"], ascending=[False, True]
+        )
+        .groupby("customer_id")["product_category"]
+        .first(),
+        "top_window_category": counts.groupby("customer_id")[
+            "product_category"
+        ].first(),
+        "mean_rating_declared": rated.astype({"satisfaction": float})
+        .groupby("customer_id")["satisfaction"]
+        .mean(),
+    }
+
+
 DRAFT_TAG = {
     **PHONE_TAG,
     "name": "phone_heavy",
@@ -293,7 +421,7 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
     # 1. An edit without `generate` stops dbt before any model.
     edit_yaml(
         project / "catalogue/metrics.yml",
-        lambda data: data["declared"].append(PHONE_METRIC),
+        lambda data: data["declared"].extend([PHONE_METRIC, *MORE_METRICS]),
     )
     edit_yaml(project / SERVICE, lambda data: data["tags"].append(PHONE_TAG))
     messages: list[str] = []
@@ -356,6 +484,44 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
             "select count(phone_contact) from marts.customer_profile"
         ).fetchall()[0][0]
         assert profile == sum(mart.values())
+    # every kind of declared aggregate, against pandas
+    with duckdb.connect(str(db), read_only=True) as con:
+        expected_metrics = expected_declared(con)
+        for source in ("orders", "service_interactions"):
+            frame = (
+                con.sql(f"select * from intermediate.int_customers_{source}_aggregated")
+                .df()
+                .set_index("customer_id")
+            )
+            for name, series in expected_metrics.items():
+                if name not in frame.columns:
+                    continue
+                got = frame[name].dropna()
+                if name in ("window_amount_declared", "categories_ever"):
+                    got = got[got != 0]
+                    series = series[series != 0]
+                got = (
+                    got.astype(float)
+                    if got.dtype.kind in "fiu"
+                    or name
+                    in (
+                        "largest_order",
+                        "smallest_order",
+                        "window_amount_declared",
+                        "mean_rating_declared",
+                    )
+                    else got
+                )
+                assert len(series) > 0, name
+                assert sorted(got.index) == sorted(series.index), name
+                for customer, value in series.items():
+                    if isinstance(value, float):
+                        assert abs(float(got[customer]) - value) < 1e-6, (
+                            name,
+                            customer,
+                        )
+                    else:
+                        assert got[customer] == value, (name, customer)
     manifest = json.loads((workdir / "target/manifest.json").read_text())
     assert "doc.customer_tags.tag_phone_contact" in manifest["docs"]
     tests = {
@@ -427,3 +593,45 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
             ).fetchall()
         )
         assert statuses == {"phone_contact": "deprecated", "phone_heavy": "draft"}
+
+    # 4. A deprecated tag can no longer be overridden by hand: the override is
+    #    named as an unknown tag and stops the build.
+    with duckdb.connect(str(db), read_only=True) as con:
+        customer = con.execute(
+            "select min(customer_id) from marts.customer_tags"
+        ).fetchall()[0][0]
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text(
+        "customer_id,tag,value,reason,reviewer,valid_from,valid_until\n"
+        f"{customer},phone_contact,frequent,review,crm_ops,2026-07-01,\n"
+    )
+    messages = []
+    runner = dbtRunner(callbacks=[lambda event: messages.append(event.info.msg)])
+    result = runner.invoke(
+        [
+            "run",
+            "--select",
+            "int_tag_overrides_validated",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(workdir / "target"),
+            "--vars",
+            str(
+                {
+                    "raw_data_path": str(FIXTURES / "raw_dirty"),
+                    "as_of_date": later,
+                    "ltv_enabled": False,
+                    "tag_overrides_path": str(overrides),
+                }
+            ),
+        ]
+    )
+    release_duckdb()
+    assert not result.success
+    assert (
+        f"row 1 (customer_id={customer}, tag=phone_contact, value=frequent):"
+        " unknown tag (not an active tag of tag_registry)"
+    ) in "\n".join(messages)
