@@ -820,7 +820,9 @@ def _value_sql(cat: Catalogue, column: str, is_tag: bool) -> str:
     metric = cat.metrics.get(column)
     if is_tag or metric is None or metric.value_type in ("integer", "text", "date"):
         return f"cast({column} as varchar)"
-    return f"cast(round({column}, 2) as varchar)"
+    # two decimals through a decimal cast: round(double, int) is missing on
+    # PostgreSQL, a cast rounds the same on DuckDB, PostgreSQL and Spark
+    return f"cast(cast({column} as decimal(18, 2)) as varchar)"
 
 
 def _literal_parts(text: str) -> list[str]:

@@ -394,18 +394,18 @@ unpivoted as (
             when '5'
                 then
                     '近365天消费金额 '
-                    || cast(round(window_amount, 2) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || '（≥ {{ var("m_high") }}）'
             when '3'
                 then
                     '近365天消费金额 '
-                    || cast(round(window_amount, 2) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || '（{{ var("m_medium") }}–'
                     || '{{ var("m_high") }}）'
             when '1'
                 then
                     '近365天消费金额 '
-                    || cast(round(window_amount, 2) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || '（< {{ var("m_medium") }}）'
         end as reason_zh,
         case cast(m_score as varchar)
@@ -413,18 +413,18 @@ unpivoted as (
             when '5'
                 then
                     'window amount '
-                    || cast(round(window_amount, 2) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || ' (≥ {{ var("m_high") }})'
             when '3'
                 then
                     'window amount '
-                    || cast(round(window_amount, 2) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || ' ({{ var("m_medium") }}–'
                     || '{{ var("m_high") }})'
             when '1'
                 then
                     'window amount '
-                    || cast(round(window_amount, 2) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || ' (< {{ var("m_medium") }})'
         end as reason_en
     from customer_tags_value
@@ -514,18 +514,18 @@ unpivoted as (
             when 'high'
                 then
                     '近365天利润率 '
-                    || cast(round(window_profit_share, 2) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || '（> {{ var("profit_high_above") }}）'
             when 'medium'
                 then
                     '近365天利润率 '
-                    || cast(round(window_profit_share, 2) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || '（{{ var("profit_medium_min") }}–'
                     || '{{ var("profit_high_above") }}）'
             when 'low'
                 then
                     '近365天利润率 '
-                    || cast(round(window_profit_share, 2) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || '（< {{ var("profit_medium_min") }}）'
         end as reason_zh,
         case cast(profit_contribution as varchar)
@@ -533,18 +533,18 @@ unpivoted as (
             when 'high'
                 then
                     'window margin '
-                    || cast(round(window_profit_share, 2) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || ' (> {{ var("profit_high_above") }})'
             when 'medium'
                 then
                     'window margin '
-                    || cast(round(window_profit_share, 2) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || ' ({{ var("profit_medium_min") }}–'
                     || '{{ var("profit_high_above") }})'
             when 'low'
                 then
                     'window margin '
-                    || cast(round(window_profit_share, 2) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || ' (< {{ var("profit_medium_min") }})'
         end as reason_en
     from customer_tags_value
@@ -560,18 +560,18 @@ unpivoted as (
             when 'high'
                 then
                     '模型预测未来价值 '
-                    || cast(round(predicted_ltv, 2) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
                     || '（> {{ var("ltv_high_above") }}）'
             when 'medium'
                 then
                     '模型预测未来价值 '
-                    || cast(round(predicted_ltv, 2) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
                     || '（{{ var("ltv_medium_min") }}–'
                     || '{{ var("ltv_high_above") }}）'
             when 'low'
                 then
                     '模型预测未来价值 '
-                    || cast(round(predicted_ltv, 2) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
                     || '（< {{ var("ltv_medium_min") }}）'
         end as reason_zh,
         case cast(ltv as varchar)
@@ -579,18 +579,18 @@ unpivoted as (
             when 'high'
                 then
                     'model-predicted value '
-                    || cast(round(predicted_ltv, 2) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
                     || ' (> {{ var("ltv_high_above") }})'
             when 'medium'
                 then
                     'model-predicted value '
-                    || cast(round(predicted_ltv, 2) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
                     || ' ({{ var("ltv_medium_min") }}–'
                     || '{{ var("ltv_high_above") }})'
             when 'low'
                 then
                     'model-predicted value '
-                    || cast(round(predicted_ltv, 2) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
                     || ' (< {{ var("ltv_medium_min") }})'
         end as reason_en
     from customer_tags_value
@@ -606,18 +606,18 @@ unpivoted as (
             when 'high'
                 then
                     '近365天促销订单占比 '
-                    || cast(round(promo_order_share, 2) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || '（> {{ var("promo_high_above") }}）'
             when 'medium'
                 then
                     '近365天促销订单占比 '
-                    || cast(round(promo_order_share, 2) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || '（{{ var("promo_medium_min") }}–'
                     || '{{ var("promo_high_above") }}）'
             when 'low'
                 then
                     '近365天促销订单占比 '
-                    || cast(round(promo_order_share, 2) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || '（< {{ var("promo_medium_min") }}）'
         end as reason_zh,
         case cast(price_sensitivity as varchar)
@@ -625,18 +625,18 @@ unpivoted as (
             when 'high'
                 then
                     'promo order share '
-                    || cast(round(promo_order_share, 2) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || ' (> {{ var("promo_high_above") }})'
             when 'medium'
                 then
                     'promo order share '
-                    || cast(round(promo_order_share, 2) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || ' ({{ var("promo_medium_min") }}–'
                     || '{{ var("promo_high_above") }})'
             when 'low'
                 then
                     'promo order share '
-                    || cast(round(promo_order_share, 2) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || ' (< {{ var("promo_medium_min") }})'
         end as reason_en
     from customer_tags_preference
@@ -844,14 +844,14 @@ unpivoted as (
             when 'very_satisfied'
                 then
                     '近365天平均评分 '
-                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || '（≥ '
                     || '{{ var("satisfaction_very_satisfied_min") }}'
                     || '）'
             when 'satisfied'
                 then
                     '近365天平均评分 '
-                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || '（{{ var("satisfaction_satisfied_min") }}'
                     || '–'
                     || '{{ var("satisfaction_very_satisfied_min") }}'
@@ -859,7 +859,7 @@ unpivoted as (
             when 'dissatisfied'
                 then
                     '近365天平均评分 '
-                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || '（< '
                     || '{{ var("satisfaction_satisfied_min") }}）'
         end as reason_zh,
@@ -868,14 +868,14 @@ unpivoted as (
             when 'very_satisfied'
                 then
                     'mean rating '
-                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || ' (≥ '
                     || '{{ var("satisfaction_very_satisfied_min") }}'
                     || ')'
             when 'satisfied'
                 then
                     'mean rating '
-                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || ' ('
                     || '{{ var("satisfaction_satisfied_min") }}–'
                     || '{{ var("satisfaction_very_satisfied_min") }}'
@@ -883,7 +883,7 @@ unpivoted as (
             when 'dissatisfied'
                 then
                     'mean rating '
-                    || cast(round(mean_satisfaction, 2) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || ' (< '
                     || '{{ var("satisfaction_satisfied_min") }})'
         end as reason_en
