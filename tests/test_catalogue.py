@@ -76,6 +76,22 @@ def test_the_drift_check_names_a_stale_file(tmp_path: Path) -> None:
     assert check(project) == []
 
 
+def test_a_handwritten_metric_must_be_a_documented_column(tmp_path: Path) -> None:
+    """A renamed column upstream is named by the check, not found at build."""
+    project = copy_project(tmp_path / "project")
+
+    def rename(data: dict[str, Any]) -> None:
+        metric = next(m for m in data["handwritten"] if m["name"] == "window_amount")
+        metric["column"] = "window_amt"
+
+    edit_yaml(project / "catalogue/metrics.yml", rename)
+    generate(project)
+    assert check(project) == [
+        "catalogue/metrics.yml: metric window_amount: column: window_amt is not a"
+        " documented column of int_customers_orders_summarised"
+    ]
+
+
 BROKEN_CASES = {
     "unknown metric": (
         lambda tag: tag["rule"]["bands"].__setitem__("metric", "no_such_metric"),

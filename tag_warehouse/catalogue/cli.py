@@ -20,6 +20,7 @@ from tag_warehouse.catalogue.render import (
     PREVIEW_DIR,
     render_all,
 )
+from tag_warehouse.catalogue.schema import HandwrittenMetric
 
 ROOT = Path(__file__).resolve().parents[2]
 # Folders where every file carrying the GENERATED mark belongs to the generator:
@@ -80,6 +81,33 @@ def handwritten_test_problems(root: Path, cat: Catalogue) -> list[str]:
     return problems
 
 
+def handwritten_metric_problems(root: Path, cat: Catalogue) -> list[str]:
+    """Each hand-written metric must be a documented column of its model (the
+    models' yml), so a renamed column upstream is named here, not at build."""
+    documented: dict[str, set[str]] = {}
+    for path in sorted((root / "models").rglob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for model in data.get("models") or []:
+            columns = {column.get("name") for column in model.get("columns") or []}
+            documented.setdefault(model.get("name"), set()).update(columns)
+    problems = []
+    for metric in cat.metrics.values():
+        if not isinstance(metric, HandwrittenMetric):
+            continue
+        column = metric.column or metric.name
+        if metric.model not in documented:
+            problems.append(
+                f"catalogue/metrics.yml: metric {metric.name}: model: {metric.model}"
+                " is not a documented model of models/"
+            )
+        elif column not in documented[metric.model]:
+            problems.append(
+                f"catalogue/metrics.yml: metric {metric.name}: column: {column} is not"
+                f" a documented column of {metric.model}"
+            )
+    return problems
+
+
 def generate(root: Path) -> list[str]:
     """Write every generated file; returns the paths that changed or were removed."""
     _, files = rendered(root)
@@ -110,7 +138,11 @@ def check(root: Path) -> list[str]:
         f"{relative}: no longer in the catalogue"
         for relative in stale_files(root, files)
     ]
-    return problems + handwritten_test_problems(root, cat)
+    return (
+        problems
+        + handwritten_test_problems(root, cat)
+        + handwritten_metric_problems(root, cat)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             changed = generate(root)
             for relative in changed:
                 print(f"wrote {relative}")
-            problems = handwritten_test_problems(root, load(root))
+            cat = load(root)
+            problems = handwritten_test_problems(root, cat)
+            problems += handwritten_metric_problems(root, cat)
             for problem in problems:
                 print(problem, file=sys.stderr)
             print(f"catalogue: {len(changed)} generated file(s) changed")
