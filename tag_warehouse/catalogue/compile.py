@@ -292,17 +292,16 @@ def mart_sql(
         "",
     ]
     levels = _levels(tags)
-    staged = {
-        tag.name for tag in tags for parent in referenced_tags(tag) for _ in [parent]
-    }
-    # tags other tags read, and what they read, are computed in stage CTEs
-    pending = list(staged)
+    # tags other tags read (and what they read) are computed in stage CTEs, one
+    # per level; the others, in the final select
+    by_name = {tag.name: tag for tag in tags}
+    staged: set[str] = set()
+    pending = [parent for tag in tags for parent in referenced_tags(tag)]
     while pending:
-        by_name = {tag.name: tag for tag in tags}
-        for parent in referenced_tags(by_name[pending.pop()]):
-            if parent not in staged:
-                staged.add(parent)
-                pending.append(parent)
+        name = pending.pop()
+        if name not in staged:
+            staged.add(name)
+            pending += referenced_tags(by_name[name])
     previous = "metrics"
     for level in sorted({levels[name] for name in staged}):
         name = "scored" if level == 0 else f"scored_{level}"

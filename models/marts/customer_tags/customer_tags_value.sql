@@ -70,17 +70,6 @@ scored_1 as (
     from scored
 ),
 
-scored_2 as (
-    select
-        *,
-        {{ band_ladder('rfm_total', [
-            ('>=', var('level_vip_min_rfm'), 'vip'),
-            ('>=', var('level_important_min_rfm'), 'important'),
-            ('>=', var('level_ordinary_min_rfm'), 'ordinary'),
-        ], otherwise='potential') }} as customer_level
-    from scored_1
-),
-
 tagged as (
     select
         customer_id,
@@ -89,7 +78,11 @@ tagged as (
         f_score,
         m_score,
         rfm_total,
-        customer_level,
+        {{ band_ladder('rfm_total', [
+            ('>=', var('level_vip_min_rfm'), 'vip'),
+            ('>=', var('level_important_min_rfm'), 'important'),
+            ('>=', var('level_ordinary_min_rfm'), 'ordinary'),
+        ], otherwise='potential') }} as customer_level,
         case
             when window_amount <= 0 then 'unknown'
             else {{ band_ladder('window_profit', [
@@ -106,7 +99,7 @@ tagged as (
         window_amount,
         window_profit_share,
         days_since_last_order
-    from scored_2
+    from scored_1
 )
 
 select * from tagged
