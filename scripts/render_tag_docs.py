@@ -1,4 +1,4 @@
-"""Rewrite the README's tag table from seeds/tag_registry.csv (--check: verify only)."""
+"""Rewrite the README's tag table from the tag catalogue (--check: verify only)."""
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 

@@ -18,9 +18,18 @@ POPULATION_SOURCE = "customers"
 MART_PREFIX = "customer_tags_"
 
 
-def read_registry(path: Path) -> list[dict[str, str]]:
+def read_registry(
+    path: Path, statuses: tuple[str, ...] = ("active",)
+) -> list[dict[str, str]]:
+    """The registry rows of the given statuses (default: the active tags, the ones
+    in the published marts; drafts live in preview models, deprecated tags only in
+    the history)."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [
+            row
+            for row in csv.DictReader(handle)
+            if row.get("status", "active") in statuses
+        ]
 
 
 def allowed_sources(registry: Iterable[Mapping[str, str]]) -> dict[str, set[str]]:

@@ -1,10 +1,17 @@
-"""The six tag marts, one per tag dimension of the spec, in registry order."""
+"""The tag marts, one per tag dimension of the catalogue, in registry order: the
+marts of the active tags in seeds/tag_registry.csv (generated from catalogue/)."""
 
-TAG_MARTS = (
-    "customer_tags_basic",
-    "customer_tags_behavior",
-    "customer_tags_value",
-    "customer_tags_preference",
-    "customer_tags_lifecycle",
-    "customer_tags_service",
-)
+import csv
+from pathlib import Path
+
+REGISTRY = Path(__file__).resolve().parent.parent / "seeds" / "tag_registry.csv"
+
+
+def tag_marts(registry: Path = REGISTRY) -> tuple[str, ...]:
+    """Mart names of the active tags, in registry order."""
+    with registry.open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["status"] == "active"]
+    return tuple(dict.fromkeys(row["mart"] for row in rows))
+
+
+TAG_MARTS = tag_marts()

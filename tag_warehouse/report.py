@@ -186,7 +186,7 @@ def open_version(version_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[str
 
 
 def _registry(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    cursor = con.execute("select * from tag_registry")
+    cursor = con.execute("select * from tag_registry where status = 'active'")
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

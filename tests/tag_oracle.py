@@ -9,17 +9,66 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+# The tags of the spec (section 3). Each one the project ships must have a rule
+# here: tests/test_tags.py fails on a shipped spec tag the oracle does not cover.
+# Tags an analyst adds beyond the spec are covered by the boundary unit tests the
+# catalogue generates from their bands.
+SPEC_TAGS = (
+    "customer_type",
+    "industry",
+    "company_size",
+    "region",
+    "purchase_frequency",
+    "recency",
+    "product_preference",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_total",
+    "customer_level",
+    "profit_contribution",
+    "ltv",
+    "rfm_segment",
+    "churn_risk",
+    "price_sensitivity",
+    "service_preference",
+    "decision_role",
+    "lifecycle_stage",
+    "complaints",
+    "consultation_frequency",
+    "satisfaction",
+)
+
 
 def groups(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {key: rows for key, rows in frame.groupby("customer_id")}
 
 
+def ltv_predictions(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """customer_id -> predicted LTV, {} when the LTV model is disabled."""
+    found = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_name = 'int_customers_ltv_predicted'"
+    ).fetchall()
+    if not found[0][0]:
+        return {}
+    rows = con.execute(
+        "select customer_id, predicted_ltv from"
+        " intermediate.int_customers_ltv_predicted"
+        " where predicted_ltv is not null"
+    ).fetchall()
+    return {customer: float(value) for customer, value in rows}
+
+
 def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
-    """Every rule-based tag (ltv aside) of every clean customer, one row each."""
+    """Every tag the project ships, of every clean customer, one row each. ltv bands
+    the LTV model's prediction (int_customers_ltv_predicted; its maths is checked
+    in tests/test_clv.py), unknown when the model did not run."""
     customers = con.sql("select * from staging.stg_crm__customers").df()
     orders = con.sql("select * from staging.stg_crm__orders").df()
     promotions = con.sql("select * from staging.stg_crm__promotions").df()
     interactions = con.sql("select * from staging.stg_crm__service_interactions").df()
+    predictions = ltv_predictions(con)
 
     as_of_ts = pd.Timestamp(as_of)
     orders["order_date"] = pd.to_datetime(orders["order_date"])
@@ -120,6 +169,28 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
         complaints = (
             "none" if complaints_n == 0 else "one" if complaints_n == 1 else "multiple"
         )
+        # spec section 3: C >= 6 high, >= 2 medium, 1 low, 0 none
+        consultations = int((mine_service["interaction_type"] == "consultation").sum())
+        consultation = (
+            "high"
+            if consultations >= 6
+            else "medium"
+            if consultations >= 2
+            else "low"
+            if consultations == 1
+            else "none"
+        )
+        predicted = predictions.get(cid)
+        if predicted is None:
+            ltv = "unknown"
+        else:
+            ltv = (
+                "high"
+                if predicted > 100000
+                else "medium"
+                if predicted >= 50000
+                else "low"
+            )
         rated = mine_service["satisfaction"].dropna().astype(float)
         if len(rated):
             total_rating, n_rated = rated.sum(), len(rated)
@@ -179,6 +250,8 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
                 "decision_role": customer.decision_role,
                 "lifecycle_stage": lifecycle,
                 "complaints": complaints,
+                "consultation_frequency": consultation,
+                "ltv": ltv,
                 "satisfaction": satisfaction,
             }
         )

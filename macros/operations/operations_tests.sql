@@ -1,4 +1,4 @@
-{#- Fails on each (mart, tag) pair that is in the tag registry but not in
+{#- Fails on each (mart, tag) pair that is active in the tag registry but not in
     tag_marts(), or the other way round: the snapshots' check_cols and every
     operations model are generated from tag_marts(). -#}
 {% test matches_tag_marts_macro(model, registry) %}
@@ -10,6 +10,7 @@ registry_tags as (
         mart,
         tag
     from {{ registry }}
+    where status = 'active'
 ),
 
 macro_tags as (

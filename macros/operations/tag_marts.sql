@@ -1,29 +1,3 @@
-{#- The tag columns of each tag mart, as the registry declares them
-    (seeds/tag_registry.csv: mart -> tag). Snapshot configs (check_cols) are fixed
-    when dbt parses the project, before any seed can be read, so the list is
-    written here once and the data test `matches_tag_marts_macro` on
-    int_customer_tags_unpivoted fails the build when it and the registry drift.
-    Every operations model (unpivot, snapshots, profile) is generated from it. -#}
-{% macro tag_marts() %}
-    {{ return({
-        'customer_tags_basic': [
-            'customer_type', 'industry', 'company_size', 'region',
-        ],
-        'customer_tags_behavior': [
-            'purchase_frequency', 'recency', 'product_preference',
-        ],
-        'customer_tags_value': [
-            'r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level',
-            'profit_contribution', 'ltv',
-        ],
-        'customer_tags_preference': [
-            'price_sensitivity', 'service_preference', 'decision_role',
-        ],
-        'customer_tags_lifecycle': ['lifecycle_stage'],
-        'customer_tags_service': ['complaints', 'satisfaction'],
-    }) }}
-{% endmacro %}
-
 {#- All tag names, in mart order. -#}
 {% macro tag_names() %}
     {%- set names = [] -%}
@@ -34,12 +8,23 @@
 {% endmacro %}
 
 {#- The select a tag snapshot records: key, build date and tag columns only (not the
-    metrics, which change with every build and would be stale in old versions). -#}
+    metrics, which change with every build and would be stale in old versions). A
+    deprecated tag's column is null: its last value leaves with one new version. -#}
 {% macro tag_snapshot_select(mart_relation, mart) %}
+    {%- set columns = [] -%}
+    {%- for tag in tag_history_marts()[mart] -%}
+        {%- if tag in tag_marts()[mart] -%}
+            {%- do columns.append(tag) -%}
+        {%- elif tag in deprecated_integer_tags() -%}
+            {%- do columns.append('cast(null as integer) as ' ~ tag) -%}
+        {%- else -%}
+            {%- do columns.append('cast(null as varchar) as ' ~ tag) -%}
+        {%- endif -%}
+    {%- endfor %}
     select
         customer_id,
         as_of_date,
-        {{ tag_marts()[mart] | join(',\n        ') }}
+        {{ columns | join(',\n        ') }}
     from {{ mart_relation }}
 {% endmacro %}
 
@@ -60,9 +45,9 @@
     the tag and the tag's value as text (value_alias), then extra_columns (where
     `{tag}` stands for the tag's name), from the relation or CTE named
     <mart><suffix>. Unpivots marts and snapshots into one row per tag. -#}
-{% macro union_tag_columns(columns, value_alias, suffix='', extra_columns=[]) %}
+{% macro union_tag_columns(columns, value_alias, suffix='', extra_columns=[], marts=none) %}
     {%- set selects = [] -%}
-    {%- for mart, tags in tag_marts().items() -%}
+    {%- for mart, tags in (marts or tag_marts()).items() -%}
         {%- for tag in tags -%}
             {%- set extra = [] -%}
             {%- for column in extra_columns -%}
@@ -90,7 +75,7 @@
         'cast(null as date) as as_of_date',
         'cast(null as timestamp) as dbt_valid_from',
     ] -%}
-    {%- for tag in tag_marts()[mart] -%}
+    {%- for tag in tag_history_marts()[mart] -%}
         {%- do columns.append('cast(null as varchar) as ' ~ tag) -%}
     {%- endfor -%}
     {{ return('select ' ~ columns | join(', ') ~ ' where false') }}
@@ -118,7 +103,7 @@
     the values to text when it unpivots them. -#}
 {% macro tag_snapshot_versions(mart, suffix='_snapshot') %}
     {%- set columns = ['customer_id', 'as_of_date', 'dbt_valid_from'] -%}
-    {%- for tag in tag_marts()[mart] -%}
+    {%- for tag in tag_history_marts()[mart] -%}
         {%- do columns.append(tag) -%}
         {%- do columns.append(
             'lag(' ~ tag ~ ') over customer_versions as previous_' ~ tag

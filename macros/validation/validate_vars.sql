@@ -70,8 +70,12 @@
 
     {#- NaN and infinities are numbers to Jinja: x - x is 0 only for finite x. -#}
     {%- set invalid = [] -%}
-    {%- set whole_names = whole_number_var_bounds().keys() | list -%}
-    {%- for name, bounds in numeric_var_bounds().items() -%}
+    {%- set whole_names = whole_number_var_bounds().keys() | list
+        + catalogue_whole_number_vars() -%}
+    {#- Threshold vars the tag catalogue declares (macros/catalogue, generated). -#}
+    {%- set var_bounds = numeric_var_bounds() -%}
+    {%- do var_bounds.update(catalogue_var_bounds()) -%}
+    {%- for name, bounds in var_bounds.items() -%}
         {%- set value = var(name) -%}
         {%- set whole = name in whole_names -%}
         {%- set kind = "whole number" if whole else "number" -%}
@@ -93,7 +97,7 @@
         {%- endif -%}
     {%- endfor -%}
 
-    {%- for ladder in ordered_var_ladders() -%}
+    {%- for ladder in ordered_var_ladders() + catalogue_var_ladders() -%}
         {%- for i in range(ladder | length - 1) -%}
             {%- if ladder[i] not in invalid and ladder[i + 1] not in invalid
                 and var(ladder[i]) >= var(ladder[i + 1]) -%}

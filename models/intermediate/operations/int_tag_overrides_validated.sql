@@ -96,7 +96,8 @@ checked as (
             end,
             case
                 when parsed.tag is null then 'tag is empty'
-                when registry.tag is null then 'unknown tag (not in tag_registry)'
+                when registry.tag is null
+                    then 'unknown tag (not an active tag of tag_registry)'
             end,
             case
                 when parsed.value is null then 'value is empty'
@@ -145,7 +146,10 @@ checked as (
     left join customers
         on parsed.customer_id = customers.customer_id
     left join registry
-        on parsed.tag = registry.tag
+        on
+            parsed.tag = registry.tag
+            -- a draft or deprecated tag is not in customer_tags: not overridable
+            and registry.status = 'active'
     left join overlapping_overrides
         on parsed.override_row = overlapping_overrides.override_row
 )

@@ -1,4 +1,5 @@
-{#- Every recorded version of every tag: the six tag snapshots unpivoted into
+{#- Every recorded version of every tag: the tag snapshots (tag_history_marts():
+    active and deprecated tags of each mart, from the catalogue) unpivoted into
     (customer_id, mart, tag, tag_value) per snapshot version, with the previous
     version's value and as_of_date. Versions of one customer are ordered by when
     the snapshot recorded them (dbt_valid_from), so snapshots are to be taken in
@@ -12,53 +13,15 @@
 
 with
 
-customer_tags_basic_snapshot as (
-    {{ tag_snapshot_or_empty('customer_tags_basic') }}
-),
+{% for mart in tag_history_marts() %}
+    {{ mart }}_snapshot as (
+        {{ tag_snapshot_or_empty(mart) }}
+    ),
 
-customer_tags_basic_versions as {{ cte_materialized() }} (
-    {{ tag_snapshot_versions('customer_tags_basic') }}
-),
-
-customer_tags_behavior_snapshot as (
-    {{ tag_snapshot_or_empty('customer_tags_behavior') }}
-),
-
-customer_tags_behavior_versions as {{ cte_materialized() }} (
-    {{ tag_snapshot_versions('customer_tags_behavior') }}
-),
-
-customer_tags_value_snapshot as (
-    {{ tag_snapshot_or_empty('customer_tags_value') }}
-),
-
-customer_tags_value_versions as {{ cte_materialized() }} (
-    {{ tag_snapshot_versions('customer_tags_value') }}
-),
-
-customer_tags_preference_snapshot as (
-    {{ tag_snapshot_or_empty('customer_tags_preference') }}
-),
-
-customer_tags_preference_versions as {{ cte_materialized() }} (
-    {{ tag_snapshot_versions('customer_tags_preference') }}
-),
-
-customer_tags_lifecycle_snapshot as (
-    {{ tag_snapshot_or_empty('customer_tags_lifecycle') }}
-),
-
-customer_tags_lifecycle_versions as {{ cte_materialized() }} (
-    {{ tag_snapshot_versions('customer_tags_lifecycle') }}
-),
-
-customer_tags_service_snapshot as (
-    {{ tag_snapshot_or_empty('customer_tags_service') }}
-),
-
-customer_tags_service_versions as {{ cte_materialized() }} (
-    {{ tag_snapshot_versions('customer_tags_service') }}
-),
+    {{ mart }}_versions as {{ cte_materialized() }} (
+        {{ tag_snapshot_versions(mart) }}
+    ),
+{% endfor %}
 
 unpivoted as (
     {{ union_tag_columns(
@@ -74,6 +37,7 @@ unpivoted as (
             'previous_as_of_date',
             'version_number',
         ],
+        marts=tag_history_marts(),
     ) }}
 )
 

@@ -2,7 +2,10 @@
     value differs from the customer's previous version of that tag. Dated by the
     as_of_date of the build whose snapshot saw the new value (changed_as_of) and
     of the one that recorded the old value (previous_as_of). A customer's first
-    version is an assignment, not a change. Rule values, as in the tag marts. -#}
+    version is an assignment, not a change. Rule values, as in the tag marts.
+    change_type: changed, or removed when the tag was deprecated (status
+    deprecated in the catalogue: its column turns null in the history, and its
+    last value leaves the CRM table with this explicit row). -#}
 
 with
 
@@ -21,6 +24,9 @@ changes as (
         versions.tag,
         versions.previous_value as old_value,
         versions.tag_value as new_value,
+        case
+            when versions.tag_value is null then 'removed' else 'changed'
+        end as change_type,
         versions.as_of_date as changed_as_of,
         versions.previous_as_of_date as previous_as_of,
         versions.recorded_at

@@ -3,9 +3,11 @@
     the LTV model's) from the tag marts, unless a manual review override is valid
     at as_of_date: then the override's value, assigned_by = manual. Labels from
     tag_value_labels; values without a label row (product categories) show the
-    code itself. -#}
+    code itself. Each row's reason (reason_zh, reason_en): the band that matched
+    and the metric's value (int_customer_tags_unpivoted, from the catalogue), or
+    for an override the reviewer's note. Who assigned it (rule, model, manual)
+    comes from the registry's assigned_by. -#}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
-{%- set model_tags = "'" ~ var('tag_model_assigned') | join("', '") ~ "'" -%}
 
 with
 
@@ -30,6 +32,8 @@ active_overrides as (
         customer_id,
         tag,
         value as override_value,
+        reason as override_reason,
+        reviewer as override_reviewer,
         override_row
     from overrides
     where override_status = 'active'
@@ -44,14 +48,27 @@ assigned as (
             as value, -- noqa: RF04
         case
             when active_overrides.override_row is not null then 'manual'
-            when rule_tags.tag in ({{ model_tags }}) then 'model'
-            else 'rule'
+            else registry.assigned_by
         end as assigned_by,
         registry.authoritative_source,
         case
             when active_overrides.override_row is not null then {{ as_of_date }}
             else rule_tags.as_of_date
         end as as_of_date,
+        case
+            when active_overrides.override_row is not null
+                then
+                    '人工复核：' || active_overrides.override_reason
+                    || '（' || active_overrides.override_reviewer || '）'
+            else rule_tags.reason_zh
+        end as reason_zh,
+        case
+            when active_overrides.override_row is not null
+                then
+                    'manual review: ' || active_overrides.override_reason
+                    || ' (' || active_overrides.override_reviewer || ')'
+            else rule_tags.reason_en
+        end as reason_en,
         rule_tags.rule_value,
         active_overrides.override_row
     from rule_tags
@@ -74,6 +91,8 @@ labelled as (
         assigned.assigned_by,
         assigned.authoritative_source,
         assigned.as_of_date,
+        assigned.reason_zh,
+        assigned.reason_en,
         assigned.rule_value,
         assigned.override_row
     from assigned

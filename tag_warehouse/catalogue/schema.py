@@ -1,0 +1,225 @@
+"""The typed shape of the tag catalogue (catalogue/metrics.yml, catalogue/tags/*.yml).
+
+Pydantic checks each file's shape (field names, types, allowed operators);
+tag_warehouse.catalogue.load then checks what refers to what across files. Nothing
+here is pasted into SQL unchecked: names are identifiers, operators come from a
+fixed list, literal values are typed and quoted by the compiler."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+# Literal values of a filter or guard: text codes, numbers, booleans.
+Literal_ = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/-]{0,100}$")]
+Value = bool | int | Decimal | Literal_
+
+Source = Literal["customers", "orders", "promotions", "service_interactions"]
+Status = Literal["draft", "active", "deprecated"]
+Cadence = Literal["daily", "weekly", "monthly"]
+Comparison = Literal["=", "!=", "<", "<=", ">", ">="]
+BandOp = Literal["=", "<", "<=", ">", ">="]
+MetricType = Literal["integer", "number", "text", "date", "boolean"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Labels(Strict):
+    zh: Text
+    en: Text
+
+
+class VarRef(Strict):
+    var: Identifier
+
+
+class VarDecl(Strict):
+    """A threshold var a catalogue file adds (written into dbt_project.yml)."""
+
+    name: Identifier
+    default: int | Decimal
+    unit: Text
+    min: int | Decimal
+    max: int | Decimal
+    description: Text
+
+
+class HandwrittenMetric(Strict):
+    name: Identifier
+    source: Source | list[Source]
+    model: Identifier
+    column: Identifier | None = None
+    type: MetricType
+    description: Text
+    not_null: bool = False
+    min: int | Decimal | None = None
+    max: int | Decimal | Identifier | None = None
+    python_model: bool = False
+    output_of: Text | None = None
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+    @property
+    def kind(self) -> str:
+        return "model" if self.output_of else "handwritten"
+
+    @property
+    def value_type(self) -> str:
+        return self.type
+
+
+class Filter(Strict):
+    column: Identifier
+    op: Literal[
+        "=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "is_not_null"
+    ]
+    value: Value | list[Value] | None = None
+
+
+class DeclaredMetric(Strict):
+    name: Identifier
+    description: Text
+    source: Literal["orders", "service_interactions"]
+    aggregate: Literal[
+        "count",
+        "count_distinct",
+        "sum",
+        "mean",
+        "min",
+        "max",
+        "first",
+        "last",
+        "most_frequent",
+    ]
+    column: Identifier | None = None
+    filter: list[Filter] = []
+    window_days: VarRef | int | Literal["all"] = "all"
+    # most_frequent: ties go to the value first in this order (alphabetical default)
+    tie_break: Literal["alphabetical", "latest"] = "alphabetical"
+    type: MetricType | None = None
+    min: int | Decimal | None = None
+    max: int | Decimal | None = None
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.source]
+
+    @property
+    def kind(self) -> str:
+        return "declared"
+
+    @property
+    def value_type(self) -> str:
+        """integer for counts, number for sums and means, else the column's."""
+        if self.type is not None:
+            return self.type
+        if self.aggregate in ("count", "count_distinct"):
+            return "integer"
+        return "number" if self.aggregate in ("sum", "mean") else "text"
+
+    @property
+    def model(self) -> str:
+        return f"int_customers_{self.source}_aggregated"
+
+    @property
+    def not_null(self) -> bool:
+        return self.aggregate in ("count", "count_distinct", "sum")
+
+
+class MetricsFile(Strict):
+    handwritten: list[HandwrittenMetric] = []
+    declared: list[DeclaredMetric] = []
+
+
+class Condition(Strict):
+    metric: Identifier
+    op: Comparison
+    value: Value | None = None
+    var: Identifier | None = None
+
+
+class Guard(Strict):
+    if_: Condition = Field(alias="if")
+    code: Code | int
+    reason: Labels | None = None
+
+
+class Rung(Strict):
+    op: BandOp
+    threshold: VarRef | int | Decimal
+    code: Code | int
+
+
+class Bands(Strict):
+    """Ordered bands over a metric (or a tag of the same mart): guards first, then
+    the null code, then the first matching rung, else `otherwise`. With `per`, a
+    rung compares metric with threshold x per (an exact ratio test)."""
+
+    metric: Identifier | None = None
+    tag: Identifier | None = None
+    per: Identifier | None = None
+    shown: Identifier | None = None
+    guards: list[Guard] = []
+    when_null: Code | int | None = None
+    rungs: list[Rung] = Field(min_length=1)
+    otherwise: Code | int
+
+
+class Category(Strict):
+    metric: Identifier
+    when_null: Code | None = None
+
+
+class Sum(Strict):
+    tags: list[Identifier] = Field(min_length=2)
+
+
+class Rule(Strict):
+    bands: Bands | None = None
+    model_output: Bands | None = None
+    category: Category | None = None
+    sum: Sum | None = None
+
+
+class Value_(Strict):
+    code: Code | int
+    zh: Text
+    en: Text
+
+
+class Tag(Strict):
+    name: Identifier
+    status: Status
+    source: Source | list[Source]
+    owner: Text | None = None
+    cadence: Cadence | None = None
+    label: Labels
+    summary: Text
+    rule: Rule
+    values: list[Value_] = Field(min_length=1)
+    open_values: Text | None = None
+    reason: Labels
+    null_reason: Labels | None = None
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.source] if isinstance(self.source, str) else list(self.source)
+
+
+class DimensionFile(Strict):
+    dimension: Identifier
+    description: Text
+    cadence: Cadence
+    owner: Text
+    columns: list[Identifier] = []
+    vars: list[VarDecl] = []
+    tags: list[Tag] = Field(min_length=1)
