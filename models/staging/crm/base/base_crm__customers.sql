@@ -42,8 +42,11 @@
     '_source_row', '_row_fingerprint', '_loaded_at',
     raw_column_names('customers', exclude=pii_columns),
 ] + value_columns -%}
-{#- A new version of this model parses every row again (raw_row_fingerprint). -#}
-{%- set signature = local_md5(model.raw_code ~ normalised_columns | join(',')) -%}
+{#- A new version of this model, or of the vars that say how values parse,
+    parses every row again (raw_row_fingerprint). -#}
+{%- set signature = local_md5(
+    model.raw_code ~ normalised_columns | join(',') ~ raw_value_settings()
+) -%}
 {%- set load = {'watermark': 0, 'appended_only': false} -%}
 {%- if is_incremental() and execute -%}
     {%- set load = incremental_load_state(
@@ -77,7 +80,7 @@ parsed as (
         {{ raw_row_fingerprint('customers', signature) }} as _row_fingerprint,
         {{ run_started_at_timestamp() }} as _loaded_at,
         {{ raw_text_columns('customers', exclude=pii_columns) }}
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_key('customer_id') }} as customer_id,
         {{ alias_key('customer_type') }} as customer_type_key,
         {{ alias_key('industry') }} as industry_key,
         {{ parse_integer('employee_count') }} as employee_count,
