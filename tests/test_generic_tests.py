@@ -21,6 +21,9 @@ SEEDS = {
     "classified": "row_status\nclean\nsuperseded\n",
     "tag_registry": "tag,allowed_values,open_values\ncolor,red|blue,false\n",
     "colors": "customer_id,color,shade\na,red,light\nb,green,dark\n",
+    "keys": "key\nC001\nc001\nC002\nc003\n",
+    "referring_keys": "key\nc002\nC004\n",
+    "referred_keys": "key\nC002\nC003\n",
 }
 
 # Each generic test on the planted seeds; EXPECTED says which must fail.
@@ -80,6 +83,21 @@ seeds:
         data_tests:
           - allowed_by_registry:
               name: allowed_by_registry_unregistered_column_fails
+  - name: keys
+    columns:
+      - name: key
+        data_tests:
+          - keys_differ_only_in_case:
+              name: keys_differ_only_in_case_fails
+  - name: referring_keys
+    columns:
+      - name: key
+        data_tests:
+          - keys_differ_only_in_case:
+              name: keys_differ_only_in_case_passes
+          - keys_differ_only_in_case:
+              name: keys_differ_only_in_case_compared_fails
+              arguments: {compared_to: ref('referred_keys')}
 """
 
 EXPECTED = {
@@ -96,6 +114,9 @@ EXPECTED = {
     "accepted_range_passes": "pass",
     "allowed_by_registry_fails": "fail",
     "allowed_by_registry_unregistered_column_fails": "fail",
+    "keys_differ_only_in_case_fails": "fail",
+    "keys_differ_only_in_case_passes": "pass",
+    "keys_differ_only_in_case_compared_fails": "fail",
 }
 
 

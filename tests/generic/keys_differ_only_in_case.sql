@@ -6,22 +6,26 @@
 
     Two spellings that differ in case only cannot both be all upper case, so the
     keys equal to their upper-case form (nearly all of them) are filtered out
-    first, without hashing every key. -#}
+    first, without hashing every key. The keys are read twice (two CTEs of the
+    same text, each read once: nothing is held in memory). -#}
 {% test keys_differ_only_in_case(model, column_name, compared_to=none, compared_column=none) %}
 {%- set sources = [(model, column_name)] -%}
 {%- if compared_to is not none -%}
     {%- do sources.append((compared_to, compared_column or column_name)) -%}
-{%- endif %}
-
-with
-
-spellings as {{ cte_not_materialized() }} (
+{%- endif -%}
+{%- set spellings_sql -%}
     {%- for relation, column in sources %}
     select {{ column }} as key_value
     from {{ relation }}
     where {{ column }} is not null
     {{- "\n    union all" if not loop.last }}
     {%- endfor %}
+{%- endset %}
+
+with
+
+spellings as (
+    {{ spellings_sql }}
 ),
 
 folded_candidates as (
@@ -31,12 +35,16 @@ folded_candidates as (
 ),
 
 candidate_spellings as (
+    {{ spellings_sql }}
+),
+
+case_spellings as (
     select distinct
         folded_candidates.folded_key,
-        spellings.key_value
-    from spellings
+        candidate_spellings.key_value
+    from candidate_spellings
     inner join folded_candidates
-        on upper(spellings.key_value) = folded_candidates.folded_key
+        on upper(candidate_spellings.key_value) = folded_candidates.folded_key
 ),
 
 case_variants as (
@@ -44,7 +52,7 @@ case_variants as (
         folded_key,
         count(*) as spelling_count,
         {{ dbt.listagg('key_value', "', '", 'order by key_value') }} as spellings
-    from candidate_spellings
+    from case_spellings
     group by folded_key
     having count(*) > 1
 )
