@@ -19,16 +19,30 @@
     four digits is outside), else null. Every engine reads text into a year only
     from its leading digits, so with the first digit non-zero (checked on DuckDB,
     whose casts read any number of digits; the patterns of the other engines take
-    exactly four) the text's year has four digits. -#}
+    exactly four) the text's year has four digits.
+    The value is written once (it is a long expression, parse_date holds
+    parse_timestamp): greatest() lifts a value below the range to the last
+    instant before it (`below`), least() lowers one above it to the first instant
+    after it (`above`), and each nullif turns that bound into null; a null value
+    becomes `below` and then null too (greatest and least skip nulls). -#}
 {% macro within_plausible_years(value, type) -%}
-    case
-        when
-            {{ value }} >= cast('{{ "%04d" | format(var("raw_min_year") | int) }}-01-01'
-                as {{ type }})
-            and {{ value }}
-            < cast('{{ "%04d" | format(var("raw_max_year") | int + 1) }}-01-01' as {{ type }})
-            then {{ value }}
-    end
+    {%- set last_implausible_year = var('raw_min_year') | int - 1 -%}
+    {%- if type == 'date' -%}
+        {%- set below = '%04d-12-31' | format(last_implausible_year) -%}
+    {%- else -%}
+        {%- set below = '%04d-12-31 23:59:59.999999' | format(last_implausible_year) -%}
+    {%- endif -%}
+    {%- set above = '%04d-01-01' | format(var('raw_max_year') | int + 1) -%}
+    nullif(
+        least(
+            nullif(
+                greatest({{ value }}, cast('{{ below }}' as {{ type }})),
+                cast('{{ below }}' as {{ type }})
+            ),
+            cast('{{ above }}' as {{ type }})
+        ),
+        cast('{{ above }}' as {{ type }})
+    )
 {%- endmacro %}
 
 {#- DuckDB: true when the text starts with a digit 1..9 (a byte comparison, as
