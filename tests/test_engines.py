@@ -46,8 +46,33 @@ PARSER_INPUTS = [
     "  ", " 2026-06-01\u3000", "\t2026-06-01 ", "1,200.50", "¥100", "￥1 000", "$5",
     "-5", "+5", ".5", "5.", "1.23455", "-1.23455", "1e3", "abc", "12,5O", "1OO",
     "--", "12.0", "12.5", "007", " 42 ", "99999999999999999999",
+    # two-digit, short and implausible years (raw_min_year, raw_max_year)
+    "26-06-01", "26-6-1", "6/1/26", "26/06/01", "0026-06-01", "02026-06-01",
+    "12026-06-01", "1899-12-31", "1900-01-01", "2100-12-31 23:59:59", "2101-01-01",
+    "26-06-01 10:00:00", "2026611", "epoch", "infinity", "1800-06-01",
+    # decimal and thousands separators (raw_decimal_separator)
+    "1715,30", "5.285,14", "1,2,3", "0,123", "12,345", "1.234", "1,234", "1,000",
+    "1.234,56", "1.234.567,8", "¥1,234.50", "-1,234.5", "1 000,5", "12,0",
+    # invisible characters around keys, and letter case
+    "\u00a0C002\u200b", "\ufeffC003\u3000", "\u200cc004\u200d", "a\u00a0b",
 ]  # fmt: skip
-PARSERS = ["parse_date", "parse_timestamp", "parse_decimal", "parse_integer"]
+PARSERS = [
+    "parse_date",
+    "parse_timestamp",
+    "parse_decimal",
+    "parse_integer",
+    "clean_key",
+]
+# The parsers run twice: with the default vars, and with the other setting of each
+# var that changes how a value parses.
+PARSER_SETTINGS = {
+    "parsers": {},
+    "parsers_other_settings": {
+        "raw_decimal_separator": ",",
+        "raw_keys_case_insensitive": True,
+        "raw_min_year": 1800,
+    },
+}
 
 
 def parser_sql() -> str:
@@ -65,21 +90,25 @@ def parser_sql() -> str:
 
 
 def parsed_inputs(workdir: Path, raw_dir: Path, target: str) -> Tags:
-    show = run_dbt(
-        ["show", "--inline", parser_sql(), "--limit", "1000", "--target", target],
-        workdir,
-        raw_dir,
-        extra_vars=SMALL_DATA_VARS,
-    )
-    assert show.success, f"dbt show on {target} failed:\n{show.log}"
-    table = show.result.results[0].agate_table
-    assert len(table.rows) == len(PARSER_INPUTS)
-    return {
-        ("parsers", repr(PARSER_INPUTS[int(row[0])])): {
-            parser: str(value) for parser, value in zip(PARSERS, row[1:], strict=True)
+    tags: Tags = {}
+    for label, settings in PARSER_SETTINGS.items():
+        show = run_dbt(
+            ["show", "--inline", parser_sql(), "--limit", "1000", "--target", target],
+            workdir,
+            raw_dir,
+            extra_vars={**SMALL_DATA_VARS, **settings},
+        )
+        assert show.success, f"dbt show on {target} failed:\n{show.log}"
+        table = show.result.results[0].agate_table
+        assert len(table.rows) == len(PARSER_INPUTS)
+        tags |= {
+            (label, repr(PARSER_INPUTS[int(row[0])])): {
+                parser: str(value)
+                for parser, value in zip(PARSERS, row[1:], strict=True)
+            }
+            for row in table.rows
         }
-        for row in table.rows
-    }
+    return tags
 
 
 def tag_columns() -> dict[str, list[str]]:
@@ -169,7 +198,7 @@ def engine_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def duckdb_tags(tmp_path_factory: pytest.TempPathFactory, engine_raw_dir: Path) -> Tags:
     workdir = tmp_path_factory.mktemp("engine_duckdb")
     run = build(workdir, engine_raw_dir, "duckdb", False)
-    tags = parsed_inputs(workdir, engine_raw_dir, "duckdb")
+    tags: Tags = {}
     for relation, sql in queries().items():
         tags |= as_tags(relation, run.query(sql))
     return tags
@@ -209,7 +238,7 @@ def postgres_tags(
         if result["unique_id"].startswith("test.") and result["status"] == "pass"
     ]
     assert len(passed_tests) > 200, "the data tests did not run on PostgreSQL"
-    tags = parsed_inputs(workdir, engine_raw_dir, "postgres")
+    tags: Tags = {}
     connection = postgres_env.connect()
     try:
         with connection.cursor() as cursor:
@@ -249,7 +278,7 @@ def spark_tags(
     # No data tests: hundreds of small Spark jobs would take minutes.
     workdir = tmp_path_factory.mktemp("engine_spark_dbt")
     build(workdir, engine_raw_dir, "spark", False)
-    tags = parsed_inputs(workdir, engine_raw_dir, "spark")
+    tags: Tags = {}
     spark = engines.spark_session()
     for relation, sql in queries().items():
         tags |= as_tags(relation, spark.sql(sql).collect())
@@ -269,6 +298,22 @@ def differences(expected: Tags, actual: Tags) -> list[str]:
             if want[tag] != got[tag]
         ]
     return lines
+
+
+def test_parsers_agree_on_every_engine(
+    tmp_path: Path,
+    engine_raw_dir: Path,
+    postgres_env: engines.PostgresSettings,
+    spark_loading: Future[None],
+) -> None:
+    """Every parser gives every spelling the same value on each engine, under the
+    default vars and the other settings (no build needed: `dbt show`)."""
+    spark_loading.result()
+    on_duckdb = parsed_inputs(tmp_path / "duckdb", engine_raw_dir, "duckdb")
+    assert len(on_duckdb) == len(PARSER_SETTINGS) * len(PARSER_INPUTS)
+    for target in ["postgres", "spark"]:
+        parsed = parsed_inputs(tmp_path / target, engine_raw_dir, target)
+        assert differences(on_duckdb, parsed) == [], target
 
 
 def test_engines_share_the_raw_contract() -> None:

@@ -27,6 +27,9 @@ SEEDS = {
     "fits_failed": "model,status,reason\nbgnbd,failed,no convergence\n"
     "gamma_gamma,fitted,\n",
     "fits_ok": "model,status,reason\nbgnbd,fitted,\ngamma_gamma,disabled,off\n",
+    "keys": "key\nC001\nc001\nC002\nc003\n",
+    "referring_keys": "key\nc002\nC004\n",
+    "referred_keys": "key\nC002\nC003\n",
 }
 
 # Each generic test on the planted seeds; EXPECTED says which must fail.
@@ -100,6 +103,21 @@ seeds:
     data_tests:
       - no_failed_model_fit:
           name: no_failed_model_fit_passes
+  - name: keys
+    columns:
+      - name: key
+        data_tests:
+          - keys_differ_only_in_case:
+              name: keys_differ_only_in_case_fails
+  - name: referring_keys
+    columns:
+      - name: key
+        data_tests:
+          - keys_differ_only_in_case:
+              name: keys_differ_only_in_case_passes
+          - keys_differ_only_in_case:
+              name: keys_differ_only_in_case_compared_fails
+              arguments: {compared_to: ref('referred_keys')}
 """
 
 EXPECTED = {
@@ -119,6 +137,9 @@ EXPECTED = {
     "allowed_by_registry_unregistered_column_fails": "fail",
     "no_failed_model_fit_fails": "fail",
     "no_failed_model_fit_passes": "pass",
+    "keys_differ_only_in_case_fails": "fail",
+    "keys_differ_only_in_case_passes": "pass",
+    "keys_differ_only_in_case_compared_fails": "fail",
 }
 
 

@@ -108,6 +108,8 @@
         {%- endfor -%}
     {%- endfor -%}
 
+    {%- do problems.extend(raw_value_var_problems()) -%}
+
     {%- if problems -%}
         {{ exceptions.raise_compiler_error(
             "Invalid dbt vars (set them in dbt_project.yml or with --vars):\n  - "

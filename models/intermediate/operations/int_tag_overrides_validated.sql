@@ -41,7 +41,7 @@ registry as (
 numbered as (
     select
         row_number() over () as override_row,
-        {{ clean_text('cast(customer_id as varchar)') }} as customer_id,
+        {{ clean_key('cast(customer_id as varchar)') }} as customer_id,
         lower({{ clean_text('cast(tag as varchar)') }}) as tag,
         lower({{ clean_text('cast(value as varchar)') }}) as value,
         {{ clean_text('cast(reason as varchar)') }} as reason,

@@ -63,7 +63,7 @@ parsed as (
         _loaded_at,
         _raw_line,
         {{ raw_text_columns('customers', exclude=pii_columns) }}  -- noqa: LT02
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_key('customer_id') }} as customer_id,
         {{ alias_key('customer_type') }} as customer_type_key,
         {{ alias_key('industry') }} as industry_key,
         {{ parse_integer('employee_count') }} as employee_count,

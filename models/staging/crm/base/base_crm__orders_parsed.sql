@@ -45,15 +45,15 @@ parsed as (
         _loaded_at,
         _raw_line,
         {{ raw_text_columns('orders') }}  -- noqa: LT02
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_key('order_id') }} as order_id,
+        {{ clean_key('customer_id') }} as customer_id,
         {{ parse_date('order_date') }} as order_date,
         coalesce(
             replace({{ alias_key('product_category') }}, ' ', '_'), 'unknown'
         ) as product_category,
         {{ parse_decimal('amount') }} as amount,
         {{ parse_decimal('cost') }} as cost,
-        {{ clean_text('promotion_id') }} as promotion_id,
+        {{ clean_key('promotion_id') }} as promotion_id,
         {{ alias_key('status') }} as status_key,
         {{ parse_timestamp('updated_at') }} as updated_at
     from source

@@ -24,7 +24,7 @@ parsed as (
         _source_row,
         _raw_line,
         {{ raw_text_columns('promotions') }}
-        {{ clean_text('promotion_id') }} as promotion_id,
+        {{ clean_key('promotion_id') }} as promotion_id,
         {{ clean_text('promotion_name') }} as promotion_name,
         {{ alias_key('promotion_type') }} as promotion_type,
         {{ parse_date('start_date') }} as start_date,

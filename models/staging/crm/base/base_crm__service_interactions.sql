@@ -35,8 +35,8 @@ parsed as (
         _source_row,
         _raw_line,
         {{ raw_text_columns('service_interactions') }}
-        {{ clean_text('interaction_id') }} as interaction_id,
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_key('interaction_id') }} as interaction_id,
+        {{ clean_key('customer_id') }} as customer_id,
         {{ parse_timestamp('occurred_at') }} as occurred_at,
         {{ alias_key('channel') }} as channel_key,
         {{ alias_key('interaction_type') }} as interaction_type_key,
