@@ -240,6 +240,15 @@ def test_fit_mbgnbd_model_never_raises() -> None:
     assert "MBG/NBD" in failed.reason and "repeat purchase" in failed.reason
     empty = clv.fit_mbgnbd_model(summary.iloc[:0])
     assert empty.status == "failed" and "nothing to fit" in empty.reason
+    # Ten customers: the likelihood has no interior maximum (a on its bound).
+    tiny = simulate_customers(10, seed=0, model="mbgnbd")
+    at_bound = clv.fit_mbgnbd_model(
+        pd.DataFrame(
+            {"frequency": tiny.frequency, "recency": tiny.recency, "T": tiny.T}
+        )
+    )
+    assert at_bound.status == "failed" and at_bound.fit is None
+    assert "MBG/NBD fit failed" in at_bound.reason and "bound" in at_bound.reason
 
 
 # --------------------------------------------------------------------------- #
