@@ -1,4 +1,5 @@
-"""Fit BG/NBD + Gamma-Gamma on a transaction file and print the fits as JSON.
+"""Fit BG/NBD + Gamma-Gamma (LTV) and MBG/NBD (P(alive)) on a transaction file
+and print the fits as JSON.
 
 Example:
     python scripts/fit_clv.py orders.parquet --calibration-end 2024-12-31 \
@@ -8,8 +9,10 @@ User errors (missing file or column, bad dates, bad options) print one line to
 stderr and exit with status 2. A model that cannot be fitted (no convergence, a
 parameter on its bound, q <= 1 even after the spend remedy, non-finite
 predictions, too little data) is not an error: the JSON gives each model's
-"status" ("fitted" or "failed") and "reason", no predictions are written, and the
-exit status is 0, or 3 with --fail-on-failed-fit.
+"status" ("fitted" or "failed") and "reason", and the exit status is 0, or 3 with
+--fail-on-failed-fit. The predictions file holds the LTV columns when BG/NBD and
+Gamma-Gamma are fitted and ``p_alive`` (MBG/NBD) when MBG/NBD is fitted, null
+otherwise; it is not written when no model is fitted.
 """
 
 from __future__ import annotations
@@ -30,11 +33,20 @@ from tag_warehouse.clv import (
     ClvFitError,
     ClvInputError,
     fit_clv_models,
+    fit_mbgnbd_model,
+    mbgnbd_prob_alive,
     predict_ltv,
     summarise_transactions,
 )
 
 FAILED_FIT_STATUS = 3  # exit status for a failed fit with --fail-on-failed-fit
+MODELS = ("bgnbd", "gamma_gamma", "mbgnbd")  # the models of the JSON report
+LTV_COLUMNS = (
+    "expected_purchases",
+    "expected_spend_per_purchase",
+    "predicted_ltv",
+    "prob_alive",
+)
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -46,8 +58,9 @@ class CliError(Exception):
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Parse command-line arguments."""
     parser = argparse.ArgumentParser(
-        description="Fit BG/NBD + Gamma-Gamma CLV models on a transaction file "
-        "(CSV or Parquet) and print the fitted parameters as JSON."
+        description="Fit BG/NBD + Gamma-Gamma CLV models and the MBG/NBD "
+        "P(alive) model on a transaction file (CSV or Parquet) and print the "
+        "fitted parameters as JSON."
     )
     parser.add_argument("path", type=Path, help="transactions (.csv or .parquet)")
     parser.add_argument("--customer-col", default="customer_id")
@@ -66,8 +79,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--predictions-out",
         type=Path,
         default=None,
-        help="write per-customer predictions to this .csv or .parquet file "
-        "(only when every model is fitted)",
+        help="write per-customer predictions to this .csv or .parquet file: the "
+        "LTV columns (prob_alive is BG/NBD's) when BG/NBD and Gamma-Gamma are "
+        "fitted, p_alive when MBG/NBD is fitted, null otherwise; not written when "
+        "no model is fitted",
     )
     parser.add_argument(
         "--spend-remedy",
@@ -184,17 +199,32 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         args.winsorise_quantiles,
     )
     bgnbd, gamma_gamma = fits["bgnbd"], fits["gamma_gamma"]
+    mbgnbd = fit_mbgnbd_model(summary)
     written = None
-    fitted = bgnbd.fit is not None and gamma_gamma.fit is not None
-    if args.predictions_out is not None and fitted:
-        assert bgnbd.fit is not None and gamma_gamma.fit is not None
-        predictions = predict_ltv(
-            summary,
-            bgnbd.fit,
-            gamma_gamma.fit,
-            args.horizon_years,
-            args.unit,
-            args.discount_rate,
+    ltv_fitted = bgnbd.fit is not None and gamma_gamma.fit is not None
+    if args.predictions_out is not None and (ltv_fitted or mbgnbd.fit is not None):
+        predictions = pd.DataFrame(index=summary.index)
+        if bgnbd.fit is not None and gamma_gamma.fit is not None:
+            predictions = predict_ltv(
+                summary,
+                bgnbd.fit,
+                gamma_gamma.fit,
+                args.horizon_years,
+                args.unit,
+                args.discount_rate,
+            )
+        else:
+            for column in LTV_COLUMNS:
+                predictions[column] = float("nan")
+        predictions["p_alive"] = (
+            mbgnbd_prob_alive(
+                mbgnbd.fit.params,
+                summary["frequency"],
+                summary["recency"],
+                summary["T"],
+            )
+            if mbgnbd.fit is not None
+            else float("nan")
         )
         write_predictions(summary.join(predictions).reset_index(), args.predictions_out)
         written = str(args.predictions_out)
@@ -205,6 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "n_customers": len(summary),
         "bgnbd": bgnbd.as_dict(),
         "gamma_gamma": gamma_gamma.as_dict(),
+        "mbgnbd": mbgnbd.as_dict(),
         "predictions_out": written,
     }
 
@@ -222,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write("\n")
     failed = [
         model
-        for model in ("bgnbd", "gamma_gamma")
+        for model in MODELS
         if report[model]["status"] != "fitted"  # type: ignore[index]
     ]
     if failed:

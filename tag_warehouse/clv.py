@@ -1,4 +1,5 @@
-"""Predicted customer lifetime value: BG/NBD purchase counts x Gamma-Gamma spend.
+"""Predicted customer lifetime value: BG/NBD purchase counts x Gamma-Gamma spend,
+and P(alive) from MBG/NBD.
 
 References
 ----------
@@ -7,6 +8,9 @@ References
 * Fader, Hardie & Lee (2005), "RFM and CLV: Using iso-value curves for customer
   base analysis", JMR 42(4), and Fader & Hardie (2013), "The Gamma-Gamma model
   of monetary value" -- Gamma-Gamma spend model.
+* Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison
+  of models for customer base analysis", IJRM 24(3), and Wagner & Hoppe (2008),
+  "Erratum on the MBG/NBD model", IJRM 25(3) -- MBG/NBD.
 
 Conventions
 -----------
@@ -15,7 +19,7 @@ Conventions
 * ``frequency`` x = number of repeat purchase days, ``recency`` t_x = time from
   the first to the last purchase day, ``T`` = time from the first purchase day to
   the end of the calibration period, all in ``unit`` ("week" or "day").
-* Both likelihoods are maximised over the log of the parameters, on the distinct
+* The likelihoods are maximised over the log of the parameters, on the distinct
   rows of the summary weighted by their multiplicity (the log-likelihood is a
   weighted sum), which keeps fitting fast for millions of customers.
 """
@@ -38,6 +42,7 @@ __all__ = [
     "DEFAULT_WINSORISE_QUANTILES",
     "GAMMA_GAMMA_PARAM_NAMES",
     "LTV_MODELS",
+    "MBGNBD_PARAM_NAMES",
     "SPEND_REMEDIES",
     "ClvFitError",
     "ClvInputError",
@@ -53,7 +58,12 @@ __all__ = [
     "fit_gamma_gamma_robust",
     "gamma_gamma_conditional_mean",
     "gamma_gamma_log_likelihood",
+    "fit_mbgnbd",
+    "fit_mbgnbd_model",
     "horizon_in_units",
+    "mbgnbd_expected_purchases",
+    "mbgnbd_log_likelihood",
+    "mbgnbd_prob_alive",
     "predict_ltv",
     "summarise_transactions",
 ]
@@ -64,6 +74,7 @@ ParamsLike = Sequence[float] | Mapping[str, float] | NDArray[np.float64]
 DateLike = str | date | datetime | pd.Timestamp | np.datetime64
 
 BGNBD_PARAM_NAMES: tuple[str, ...] = ("r", "alpha", "a", "b")
+MBGNBD_PARAM_NAMES: tuple[str, ...] = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAM_NAMES: tuple[str, ...] = ("p", "q", "gamma")
 DAYS_PER_UNIT: dict[str, float] = {"week": 7.0, "day": 1.0}
 DAYS_PER_YEAR = 365.25
@@ -107,7 +118,7 @@ class FitResult:
     """Outcome of a maximum-likelihood fit.
 
     Attributes:
-        model: "bgnbd" or "gamma_gamma".
+        model: "bgnbd", "mbgnbd" or "gamma_gamma".
         params: parameter name -> estimate, in the model's natural scale.
         log_likelihood: total log-likelihood at the estimate (sum over customers).
         iterations: optimiser iterations (all stages together).
@@ -143,7 +154,7 @@ class ModelFit:
     """Outcome of one model's fit as the warehouse records it: never an exception.
 
     Attributes:
-        model: "bgnbd", "gamma_gamma" (later "mbgnbd").
+        model: "bgnbd", "gamma_gamma" or "mbgnbd".
         status: "fitted"; "failed" (``reason`` says why: no convergence, a
             parameter at the LOG_BOUND box, q <= 1, non-finite log-likelihood or
             predictions, too little data); "disabled" (not asked for).
@@ -580,19 +591,22 @@ def fit_bgnbd(
     )
 
 
-def _validate_bgnbd_inputs(x: FloatArray, t_x: FloatArray, T: FloatArray) -> None:
+def _validate_bgnbd_inputs(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, model: str = "BG/NBD"
+) -> None:
+    """Inputs of the BG/NBD or (``model``) MBG/NBD fit; ClvFitError naming it."""
     if x.size == 0:
-        raise ClvFitError("BG/NBD fit failed: no customers to fit on.")
+        raise ClvFitError(f"{model} fit failed: no customers to fit on.")
     if not (np.isfinite(x).all() and np.isfinite(t_x).all() and np.isfinite(T).all()):
-        raise ClvFitError("BG/NBD fit failed: x, t_x and T must all be finite.")
+        raise ClvFitError(f"{model} fit failed: x, t_x and T must all be finite.")
     if (x < 0).any() or (t_x < 0).any() or (t_x > T).any():
         raise ClvFitError(
-            "BG/NBD fit failed: inputs must satisfy x >= 0 and 0 <= t_x <= T; "
+            f"{model} fit failed: inputs must satisfy x >= 0 and 0 <= t_x <= T; "
             "check the recency/T columns and the calibration end date."
         )
     if not (x > 0).any():
         raise ClvFitError(
-            "BG/NBD fit failed: no customer has a repeat purchase (all x == 0), so "
+            f"{model} fit failed: no customer has a repeat purchase (all x == 0), so "
             "the purchase rate and drop-out are not identified; use a longer "
             "calibration period or more customers."
         )
@@ -680,6 +694,198 @@ def bgnbd_expected_purchases(
     alive_purchases = _bgnbd_alive_purchases(r, alpha, a, b, t_, x_, T_)
     log_inv_alive = _bgnbd_log_alive_odds_inverse(r, alpha, a, b, x_, t_x_, T_)
     return alive_purchases * np.exp(-log_inv_alive)
+
+
+# --------------------------------------------------------------------------- #
+# MBG/NBD
+# --------------------------------------------------------------------------- #
+#
+# Batislam, Denizel & Filiztekin (2007), with the erratum of Wagner & Hoppe
+# (2008). The BG/NBD story, except that a customer may also drop out right after
+# the *first* purchase: after every purchase (the first included) the customer
+# becomes inactive with probability p. The individual likelihood is
+#
+#     L(lambda, p | x, t_x, T) = (1-p)^(x+1) lambda^x e^(-lambda T)
+#                                + p (1-p)^x lambda^x e^(-lambda t_x),
+#
+# and integrating lambda ~ Gamma(r, alpha), p ~ Beta(a, b) out gives
+#
+#     L = A1 * B(a, b+x+1)/B(a, b) * (A3 + a/(b+x) (alpha+t_x)^-(r+x))
+#
+# with A1 and A3 as for BG/NBD. The drop-out term exists for x == 0 too, which
+# is why a one-time buyer's P(alive) falls below 1 as T grows.
+
+
+def _mbgnbd_log_odds(
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+) -> FloatArray:
+    """ln(a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)): ln(P(dead) / P(alive))."""
+    return (
+        math.log(a)
+        - np.log(b + x)
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
+
+
+def mbgnbd_log_likelihood(
+    params: ParamsLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """Per-customer MBG/NBD log-likelihood ln L(r, alpha, a, b | x, t_x, T).
+
+    ln L = lnG(r+x) - lnG(r) + r ln(alpha) + ln B(a, b+x+1) - ln B(a, b)
+           - (r+x) ln(alpha+T) + ln(1 + odds),
+    odds = a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x), all in log space
+    (ln(1 + odds) = logaddexp(0, ln odds)), so large x or T do not overflow.
+
+    Args:
+        params: (r, alpha, a, b) or a mapping with those names.
+        x: frequency (repeat purchases). t_x: recency. T: customer age.
+    """
+    r, alpha, a, b = _unpack_params(params, MBGNBD_PARAM_NAMES)
+    x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, (x, t_x, T)))
+    return (
+        special.gammaln(r + x_)
+        - special.gammaln(r)
+        + r * math.log(alpha)
+        + special.betaln(a, b + x_ + 1.0)
+        - special.betaln(a, b)
+        - (r + x_) * np.log(alpha + T_)
+        + np.logaddexp(0.0, _mbgnbd_log_odds(r, alpha, a, b, x_, t_x_, T_))
+    )
+
+
+def _mbgnbd_negll_and_grad(
+    log_params: FloatArray, data: _BgnbdData
+) -> tuple[float, FloatArray]:
+    """Mean weighted negative MBG/NBD log-likelihood and its gradient.
+
+    The gradient is w.r.t. the log-parameters. With d = ln odds (finite for
+    every x, unlike BG/NBD), ln(A3 + A4) = ln A3 + softplus(d) and the
+    posterior weights of the two terms are w4 = expit(d) (dropped out right
+    after the last purchase) and w3 = 1 - w4 (alive at T).
+    """
+    r, alpha, a, b = np.exp(log_params)
+    xv, ix = data.x_factor.values, data.x_factor.index
+    # Per distinct x.
+    lg_x = (
+        special.gammaln(r + xv)
+        - special.gammaln(r)
+        + r * math.log(alpha)
+        + special.betaln(a, b + xv + 1.0)
+        - special.betaln(a, b)
+    )
+    psi_r_x = special.digamma(r + xv)
+    psi_ab_x1 = special.digamma(a + b + xv + 1.0)
+    psi_b_x1 = special.digamma(b + xv + 1.0)
+    log_b_x = np.log(b + xv)
+    # Per row.
+    alpha_T = alpha + data.T
+    alpha_t_x = alpha + data.t_x
+    log_T, log_t_x = np.log(alpha_T), np.log(alpha_t_x)
+    w = data.weights
+    r_x = r + data.x
+    d = math.log(a) - log_b_x[ix] - r_x * (log_t_x - log_T)
+    w4 = special.expit(d)
+    w3 = 1.0 - w4
+    x_w = data.x_weights
+    total = x_w.sum()
+    log_likelihood = x_w @ lg_x + w @ (-r_x * log_T - special.log_expit(-d))
+    d_r = (
+        x_w @ psi_r_x
+        + total * (math.log(alpha) - special.digamma(r))
+        - w @ (w3 * log_T + w4 * log_t_x)
+    )
+    d_alpha = total * r / alpha - w @ (r_x * (w3 / alpha_T + w4 / alpha_t_x))
+    psi_ab = special.digamma(a + b)
+    d_a = total * psi_ab - x_w @ psi_ab_x1 + (w @ w4) / a
+    d_b = (
+        x_w @ (psi_b_x1 - psi_ab_x1)
+        + total * (psi_ab - special.digamma(b))
+        - w @ (w4 / (b + data.x))
+    )
+    grad = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
+    return -float(log_likelihood) / total, -grad / total
+
+
+def fit_mbgnbd(
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    initial_params: ParamsLike | None = None,
+    max_iterations: int = 2000,
+) -> FitResult:
+    """Maximum-likelihood MBG/NBD fit (same machinery as ``fit_bgnbd``).
+
+    Identical (x, t_x, T) rows are collapsed with weights; L-BFGS-B with the
+    analytic gradient, then a restarted polish, on log r, log alpha, log a,
+    log b inside the LOG_BOUND box; convergence is checked by ``_minimise``.
+
+    Raises:
+        ClvFitError: no repeat purchases at all (the purchase rate is then not
+            identified), invalid inputs, no convergence, a parameter at the
+            LOG_BOUND box, or non-finite parameters / log-likelihood.
+    """
+    x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, (x, t_x, T)))
+    x_, t_x_, T_ = x_.ravel(), t_x_.ravel(), T_.ravel()
+    _validate_bgnbd_inputs(x_, t_x_, T_, "MBG/NBD")
+    (ux, ut_x, uT), weights, _ = _collapse_rows(x_, t_x_, T_)
+    data = _BgnbdData.from_rows(ux, ut_x, uT, weights)
+    if initial_params is None:
+        rate = max(x_.sum() / max(T_.sum(), 1e-12), 1e-6)
+        initial = np.array([1.0, 1.0 / rate, 1.0, 1.0])
+    else:
+        initial = np.array(_unpack_params(initial_params, MBGNBD_PARAM_NAMES))
+
+    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+        return _mbgnbd_negll_and_grad(log_params, data)
+
+    log_params, nit, message = _minimise(
+        "MBG/NBD", objective, np.log(initial), max_iterations
+    )
+    params = np.exp(log_params)
+    total_ll = float(weights @ mbgnbd_log_likelihood(params, ux, ut_x, uT))
+    return _fit_result(
+        "mbgnbd", MBGNBD_PARAM_NAMES, log_params, total_ll, nit, x_.size, message
+    )
+
+
+def mbgnbd_prob_alive(
+    params: ParamsLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """P(customer still alive at T | x, t_x, T) under MBG/NBD (spec 3.2).
+
+    1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x)), computed as
+    exp(-logaddexp(0, ln odds)). Below 1 for every customer, one-time buyers
+    (x == 0, t_x == 0) included: theirs falls as T grows.
+    """
+    r, alpha, a, b = _unpack_params(params, MBGNBD_PARAM_NAMES)
+    x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, (x, t_x, T)))
+    log_odds = _mbgnbd_log_odds(r, alpha, a, b, x_, t_x_, T_)
+    return np.exp(-np.logaddexp(0.0, log_odds))
+
+
+def mbgnbd_expected_purchases(
+    params: ParamsLike, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """E[Y(t) | x, t_x, T] under MBG/NBD (Wagner & Hoppe 2008 erratum).
+
+        (a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
+                          2F1(r+x, b+x+1; a+b+x; t/(alpha+T+t))] * P(alive).
+
+    The first factor is BG/NBD's expected purchases if alive with b replaced
+    by b+1 (the posterior of p is Beta(a, b+x+1) instead of Beta(a, b+x)), so
+    the overflow-free ``_bgnbd_alive_purchases`` evaluates it.
+    """
+    r, alpha, a, b = _unpack_params(params, MBGNBD_PARAM_NAMES)
+    t_, x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, (t, x, t_x, T)))
+    alive_purchases = _bgnbd_alive_purchases(r, alpha, a, b + 1.0, t_, x_, T_)
+    return alive_purchases * mbgnbd_prob_alive((r, alpha, a, b), x_, t_x_, T_)
 
 
 # --------------------------------------------------------------------------- #
@@ -1272,3 +1478,45 @@ def fit_clv_models(
                 f"is degenerate: {problem} (discounted over {horizon_years:g} years)."
             )
     return {"bgnbd": bgnbd, "gamma_gamma": gamma_gamma}
+
+
+def fit_mbgnbd_model(summary: pd.DataFrame) -> ModelFit:
+    """Fit MBG/NBD on a summary for P(alive); a failure is a status, never raised.
+
+    Fails (status "failed" with the reason) like the BG/NBD of
+    ``fit_clv_models``: no customer or no repeat buyer, no convergence, a
+    parameter on the LOG_BOUND box, a non-finite log-likelihood, or a P(alive)
+    that is not finite in [0, 1] for some customer of ``summary``. Separate from
+    ``fit_clv_models`` because the LTV does not need it (``LTV_MODELS``).
+
+    Args:
+        summary: ``summarise_transactions`` output (frequency, recency, T).
+    """
+    n = len(summary)
+    if summary.empty:
+        return ModelFit(
+            "mbgnbd",
+            "failed",
+            "MBG/NBD fit failed: no customer has a purchase up to the calibration "
+            "end, so there is nothing to fit.",
+        )
+    columns = [summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")]
+    try:
+        fit = fit_mbgnbd(*columns)
+    except ClvFitError as error:
+        return ModelFit("mbgnbd", "failed", str(error), None, n)
+    (x, t_x, T), _, _ = _collapse_rows(*columns)
+    with np.errstate(all="ignore"):
+        alive = mbgnbd_prob_alive(fit.params, x, t_x, T)
+    bad = ~np.isfinite(alive) | (alive < 0) | (alive > 1)
+    if bad.any():
+        return ModelFit(
+            "mbgnbd",
+            "failed",
+            f"MBG/NBD fit failed: the estimate ({_format_params(fit.params)}) is "
+            f"degenerate: {int(bad.sum())} distinct (x, t_x, T) rows get a P(alive) "
+            "outside [0, 1]. Too few customers or too little repeat buying.",
+            None,
+            n,
+        )
+    return ModelFit("mbgnbd", "fitted", "", fit, n)

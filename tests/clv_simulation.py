@@ -9,6 +9,10 @@ purchase), then (BG/NBD, Fader, Hardie & Lee 2005):
   customer becomes inactive with probability p (the first purchase cannot end
   the relationship, as in FHL's likelihood (1-p)^x lambda^x e^(-lambda T) + ...).
 
+With ``model="mbgnbd"`` (MBG/NBD, Batislam, Denizel & Filiztekin 2007) the
+customer may also drop out right after the *first* purchase: after every
+purchase, the first included, the customer becomes inactive with probability p.
+
 Spend per transaction (Gamma-Gamma): nu ~ Gamma(shape q, rate gamma) per
 customer, z ~ Gamma(shape p, rate nu) per transaction.
 
@@ -19,6 +23,7 @@ loop is over the purchase number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -60,6 +65,7 @@ def simulate_customers(
     holdout_weeks: float = 0.0,
     start_date: str = "2020-01-01",
     seed: int = 0,
+    model: Literal["bgnbd", "mbgnbd"] = "bgnbd",
 ) -> SimulatedCustomers:
     """Draw ``n_customers`` customers and their transactions.
 
@@ -82,6 +88,10 @@ def simulate_customers(
     holdout = np.zeros(n_customers)
     active = np.arange(n_customers)
     now = birth.copy()
+    if model == "mbgnbd":  # the first purchase can end the relationship too
+        active = active[rng.uniform(size=active.size) >= drop[active]]
+    elif model != "bgnbd":
+        raise ValueError(f"model must be 'bgnbd' or 'mbgnbd', got {model!r}")
     while active.size:
         with np.errstate(divide="ignore"):
             now[active] += rng.exponential(1.0, active.size) / lam[active]
