@@ -166,18 +166,29 @@ def test_an_invalid_catalogue_stops_with_every_problem_named(
 def test_vars_a_catalogue_file_declares_are_checked_before_any_sql(
     tmp_path: Path,
 ) -> None:
-    """consultation_*_min are declared in catalogue/tags/service.yml: their bounds
-    and the order of the bands they bound are checked like every var."""
-    run = run_dbt(
+    """consultation_*_min are declared in catalogue/tags/service.yml: their bounds,
+    whole-number type and the order of the bands they bound are checked like every
+    var (a var that is invalid by itself is left out of the order check)."""
+    bad_values = run_dbt(
         ["seed", "--select", "tag_registry"],
-        tmp_path,
+        tmp_path / "values",
         FIXTURES / "raw_dirty",
-        extra_vars={"consultation_medium_min": 7, "consultation_high_min": 0},
+        extra_vars={"consultation_medium_min": 0, "consultation_high_min": 6.5},
     )
-    assert not run.success
-    assert "consultation_high_min must be between 1 and 100000, got 0" in run.log
-    assert "consultation_medium_min (7) must be below consultation_high_min (0)" in (
-        run.log
+    assert not bad_values.success
+    assert "consultation_medium_min must be between 2 and 100000, got 0" in (
+        bad_values.log
+    )
+    assert "consultation_high_min must be a whole number, got 6.5" in bad_values.log
+    unordered = run_dbt(
+        ["seed", "--select", "tag_registry"],
+        tmp_path / "order",
+        FIXTURES / "raw_dirty",
+        extra_vars={"consultation_medium_min": 7, "consultation_high_min": 6},
+    )
+    assert not unordered.success
+    assert "consultation_medium_min (7) must be below consultation_high_min (6)" in (
+        unordered.log
     )
 
 
