@@ -87,31 +87,35 @@ def dbt_executable() -> str:
     return found
 
 
-def dbt_target_dir() -> Path:
-    """dbt's target folder (DBT_TARGET_PATH, else target/); dagster-dbt writes one
-    folder per invocation inside it."""
-    return under_root(os.environ.get("DBT_TARGET_PATH", "target"))
+def dbt_target_dir(project_dir: Path = ROOT) -> Path:
+    """dbt's target folder (DBT_TARGET_PATH, else target/ of the project);
+    dagster-dbt writes one folder per invocation inside it."""
+    target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    return target if target.is_absolute() else project_dir / target
 
 
-def _newest_project_change() -> float:
-    stamps = [(ROOT / name).stat().st_mtime for name in ("dbt_project.yml",)]
+def _newest_project_change(project_dir: Path) -> float:
+    stamps = [(project_dir / "dbt_project.yml").stat().st_mtime]
     for folder in _PROJECT_INPUTS:
         stamps += [
             path.stat().st_mtime
-            for path in (ROOT / folder).rglob("*")
+            for path in (project_dir / folder).rglob("*")
             if path.suffix in _PROJECT_SUFFIXES and path.is_file()
         ]
     return max(stamps)
 
 
-def prepared_project() -> DbtProject:
+def prepared_project(project_dir: Path = ROOT) -> DbtProject:
     """The dbt project with a manifest no older than its files (`dbt parse` into
     <target>/dagster when missing or stale, under a lock for concurrent loads)."""
-    project = DbtProject(project_dir=ROOT, target_path=dbt_target_dir() / "dagster")
+    project = DbtProject(
+        project_dir=project_dir, target_path=dbt_target_dir(project_dir) / "dagster"
+    )
     manifest = project.manifest_path
     manifest.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(manifest.parent / ".parse.lock")):
-        if manifest.exists() and manifest.stat().st_mtime >= _newest_project_change():
+        newest = _newest_project_change(project_dir)
+        if manifest.exists() and manifest.stat().st_mtime >= newest:
             return project
         invocation = DbtCliResource(
             project_dir=project, dbt_executable=dbt_executable()
@@ -266,10 +270,10 @@ def build_freshness_check(project: DbtProject) -> Any:
         invocation.wait()
         results_file = invocation.target_path / "sources.json"
         if not results_file.exists():
-            raise Failure(
-                "dbt source freshness stopped before checking any source (see the"
-                " dbt log above: a var or a raw file is wrong)",
-                metadata={"dbt log": MetadataValue.path(str(invocation.target_path))},
+            # It stopped before any source (a var or a raw file is wrong): dbt's
+            # own messages say which.
+            raise invocation.get_error() or Failure(
+                f"dbt source freshness wrote no results: see {invocation.target_path}"
             )
         results = json.loads(results_file.read_text(encoding="utf-8"))["results"]
         for result in results:

@@ -1,12 +1,16 @@
 """What Dagster loads: `dagster dev -m orchestration.definitions` from the project
-root (`python3 scripts/dev.py dagster` does it)."""
+root (`python3 scripts/dev.py dagster` does it). Loading parses the dbt project
+when a project file changed since the last parse; importing does nothing."""
 
 from __future__ import annotations
 
-from dagster import Definitions
+from pathlib import Path
+
+from dagster import Definitions, definitions
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets import (
+    ROOT,
     build_dbt_assets,
     build_freshness_check,
     build_publish_assets,
@@ -17,10 +21,9 @@ from orchestration.assets import (
 from orchestration.jobs import cadence_jobs, cadence_schedules
 
 
-def build_definitions() -> Definitions:
-    """Assets, checks, jobs and schedules of the project as it is on disk (the
-    dbt manifest is parsed again when a project file changed)."""
-    project = prepared_project()
+def build_definitions(project_dir: Path = ROOT) -> Definitions:
+    """Assets, checks, jobs and schedules of the dbt project in project_dir."""
+    project = prepared_project(project_dir)
     dbt_assets = build_dbt_assets(project)
     freshness = build_freshness_check(project)
     jobs = cadence_jobs(dbt_assets, freshness)
@@ -35,4 +38,6 @@ def build_definitions() -> Definitions:
     )
 
 
-defs = build_definitions()
+@definitions
+def defs() -> Definitions:
+    return build_definitions()

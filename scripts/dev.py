@@ -34,10 +34,10 @@ DAGSTER_HOME = ROOT / ".dagster"
 DEMO_CUSTOMERS = 10_000
 DEMO_DIRTY_RATE = 0.02
 # Debian packages the tests need, with what shows each one is there: the
-# dashboard's browser test (Chromium, a CJK font) and the cross-engine test
-# (tests/test_engines.py: a PostgreSQL server, a JDK for Spark). A package counts
-# as present when one of its file patterns matches or one of its commands is on
-# PATH (any Java on PATH will do for Spark).
+# browser tests of the dashboard and the Dagster UI (Chromium, a CJK font) and the
+# cross-engine test (tests/test_engines.py: a PostgreSQL server, a JDK for Spark).
+# A package counts as present when one of its file patterns matches or one of its
+# commands is on PATH (any Java on PATH will do for Spark).
 TEST_PACKAGES: dict[str, tuple[str, ...]] = {
     "chromium": ("/usr/bin/chromium",),
     "fonts-wqy-microhei": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",),
