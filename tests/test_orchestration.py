@@ -25,13 +25,20 @@ from dagster import (
     AssetKey,
     Definitions,
     ExecuteInProcessResult,
+    Failure,
     build_schedule_context,
 )
 from dbt_helpers import AS_OF, ROOT, DbtRun, release_duckdb
 from dev import dagster_command
 from test_dashboard import CHROMIUM_ARGS, chromium_or_skip
 
-from orchestration.assets import DASHBOARD, FRESHNESS_CHECK, PUBLISHED
+from orchestration.assets import (
+    DASHBOARD,
+    DBT_VARS_ENV,
+    FRESHNESS_CHECK,
+    PUBLISHED,
+    dbt_vars,
+)
 from orchestration.definitions import build_definitions
 from tag_warehouse.publish import current_version_dir, publish, read_build_info
 
@@ -122,6 +129,23 @@ def as_of_dates(warehouse: Path, marts: list[str]) -> set[str]:
             str(con.execute(f"select max(as_of_date) from marts.{mart}").fetchone()[0])
             for mart in marts
         }
+
+
+def test_extra_dbt_vars_come_from_the_environment_but_never_the_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(DBT_VARS_ENV, "{raw_data_path: /data/crm, m_high: 80000}")
+    assert dbt_vars(NEXT_DAY) == {
+        "raw_data_path": "/data/crm",
+        "m_high": 80000,
+        "as_of_date": NEXT_DAY,
+    }
+    monkeypatch.setenv(DBT_VARS_ENV, "{as_of_date: 2026-01-31}")
+    with pytest.raises(Failure, match="the run's day .* is the as_of_date"):
+        dbt_vars(NEXT_DAY)
+    monkeypatch.setenv(DBT_VARS_ENV, "raw_data_path=/data/crm")
+    with pytest.raises(Failure, match="must be a YAML mapping of dbt vars"):
+        dbt_vars(NEXT_DAY)
 
 
 def test_jobs_follow_the_cadence_tags_and_schedules_run_their_day(
