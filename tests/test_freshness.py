@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from dbt_helpers import run_dbt
 
 HOUR = dt.timedelta(hours=1)
@@ -133,8 +134,21 @@ def test_fresh_files_pass_and_thresholds_are_vars(tmp_path: Path) -> None:
     assert "promotions" not in results  # no timestamp: no freshness rule
 
 
-def test_threshold_order_is_checked_before_any_sql(tmp_path: Path) -> None:
-    warn, error = 50, 50
+@pytest.mark.parametrize(
+    ("warn", "message"),
+    [
+        (
+            50,
+            "raw_freshness_warn_after_hours (50) must be below"
+            " raw_freshness_error_after_hours (50)",
+        ),
+        ("lots", "raw_freshness_warn_after_hours must be a whole number, got 'lots'"),
+    ],
+    ids=["warn_not_below_error", "not_a_number"],
+)
+def test_bad_thresholds_stop_before_any_sql_naming_the_var(
+    tmp_path: Path, warn: object, message: str
+) -> None:
     write_raw(
         tmp_path / "raw",
         dt.datetime.now(dt.UTC),
@@ -145,11 +159,8 @@ def test_threshold_order_is_checked_before_any_sql(tmp_path: Path) -> None:
         tmp_path / "raw",
         {
             "raw_freshness_warn_after_hours": warn,
-            "raw_freshness_error_after_hours": error,
+            "raw_freshness_error_after_hours": 50,
         },
     )
     assert not success and not results
-    assert (
-        f"raw_freshness_warn_after_hours ({warn}) must be below"
-        f" raw_freshness_error_after_hours ({error})"
-    ) in log
+    assert message in log
