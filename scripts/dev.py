@@ -2,6 +2,7 @@
 
     python3 scripts/dev.py build   # install into .venv, make demo data, dbt build
     python3 scripts/dev.py test    # install into .venv, run every check and test
+    python3 scripts/dev.py dagster # the Dagster UI and schedules on localhost
 
 Both create the local virtualenv `.venv` and install the pinned `requirements.txt`
 into it when it is missing or the requirements changed, so a fresh clone needs
@@ -29,13 +30,14 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".requirements.sha256"
 DEMO_DIR = ROOT / "data" / "demo"
+DAGSTER_HOME = ROOT / ".dagster"
 DEMO_CUSTOMERS = 10_000
 DEMO_DIRTY_RATE = 0.02
 # Debian packages the tests need, with what shows each one is there: the
-# dashboard's browser test (Chromium, a CJK font) and the cross-engine test
-# (tests/test_engines.py: a PostgreSQL server, a JDK for Spark). A package counts
-# as present when one of its file patterns matches or one of its commands is on
-# PATH (any Java on PATH will do for Spark).
+# browser tests of the dashboard and the Dagster UI (Chromium, a CJK font) and the
+# cross-engine test (tests/test_engines.py: a PostgreSQL server, a JDK for Spark).
+# A package counts as present when one of its file patterns matches or one of its
+# commands is on PATH (any Java on PATH will do for Spark).
 TEST_PACKAGES: dict[str, tuple[str, ...]] = {
     "chromium": ("/usr/bin/chromium",),
     "fonts-wqy-microhei": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",),
@@ -125,6 +127,42 @@ def build(args: argparse.Namespace) -> int:
     return code
 
 
+def dagster_command(port: int) -> list[str | Path]:
+    """`dagster dev` on the project's definitions (orchestration/), localhost only."""
+    return [
+        BIN / "dagster",
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def dagster(args: argparse.Namespace) -> int:
+    """The Dagster UI with the daily, weekly and monthly schedules (runs until
+    Ctrl-C). Runs, schedules and logs are kept in DAGSTER_HOME (default .dagster/,
+    which gets orchestration/dagster.yaml: one run at a time)."""
+    ensure_venv()
+    ensure_demo_data(regenerate=False)
+    home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME)
+    home.mkdir(parents=True, exist_ok=True)
+    if home == DAGSTER_HOME:
+        shutil.copyfile(ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    elif not (home / "dagster.yaml").exists():
+        say(f"DAGSTER_HOME={home} has no dagster.yaml: runs are not limited to one")
+    say(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home})")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        # dagster-dbt runs `dbt`: the one of the virtualenv.
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    return run(dagster_command(args.port), env=env)
+
+
 def is_present(sign: str) -> bool:
     """A file pattern that matches, or `command:NAME` found on PATH."""
     if sign.startswith("command:"):
@@ -212,6 +250,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dbt_args", nargs=argparse.REMAINDER, help="extra arguments for dbt build"
     )
     build_parser.set_defaults(handler=build)
+    dagster_parser = commands.add_parser(
+        "dagster", help="the Dagster UI and schedules on localhost (orchestration/)"
+    )
+    dagster_parser.add_argument(
+        "--port", type=int, default=3000, help="port of the UI (default 3000)"
+    )
+    dagster_parser.set_defaults(handler=dagster)
     test_parser = commands.add_parser("test", help="install and run every test")
     test_parser.set_defaults(handler=test)
     commands.add_parser("setup", help="only create the virtualenv").set_defaults(

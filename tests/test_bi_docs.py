@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from dbt_helpers import DbtRun, run_dbt
 
-METRICS = {"customer_count", "revenue", "promo_share"}
-SEMANTIC_MODELS = {"customer_value", "customer_preference"}
+METRICS = {"customer_count", "revenue", "promo_share", "tagged_customers"}
+SEMANTIC_MODELS = {"customer_value", "customer_preference", "customer_tag_values"}
 EXPOSURES = {"tag_dashboard", "crm_tag_sync"}
 
 

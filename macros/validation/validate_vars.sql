@@ -138,10 +138,12 @@
 {% endmacro %}
 
 {#- Numeric vars that count something (days, orders, points, employees,
-    complaints, rows, years back): finite whole numbers in [min, max]. -#}
+    complaints, rows, years back, hours): finite whole numbers in [min, max]. -#}
 {% macro whole_number_var_bounds() %}
     {{ return({
         "window_days": [1, 3660],
+        "raw_freshness_warn_after_hours": [1, 87600],
+        "raw_freshness_error_after_hours": [1, 87600],
         "frequency_medium_min_orders": [1, 100000],
         "frequency_high_min_orders": [1, 100000],
         "recency_within_30d_max_days": [0, 3660],
@@ -185,6 +187,7 @@
 {#- Thresholds that must increase along each list, else bands would overlap. -#}
 {% macro ordered_var_ladders() %}
     {{ return([
+        ["raw_freshness_warn_after_hours", "raw_freshness_error_after_hours"],
         ["frequency_medium_min_orders", "frequency_high_min_orders"],
         ["recency_within_30d_max_days", "recency_d31_90_max_days",
          "recency_d91_180_max_days"],
