@@ -257,7 +257,15 @@ def test_a_failing_dbt_test_stops_the_publish(
     for name in ("dbt_project.yml", "profiles.yml"):
         shutil.copyfile(ROOT / name, project / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.py[co]")
-    for name in ("models", "macros", "seeds", "snapshots", "analyses", "tag_warehouse"):
+    for name in (
+        "models",
+        "macros",
+        "seeds",
+        "snapshots",
+        "analyses",
+        "catalogue",
+        "tag_warehouse",
+    ):
         shutil.copytree(ROOT / name, project / name, ignore=ignore)
     for name in ("generic", "singular"):
         shutil.copytree(ROOT / "tests" / name, project / "tests" / name)
