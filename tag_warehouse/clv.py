@@ -567,9 +567,32 @@ def fit_bgnbd(
         ClvFitError: no repeat purchases at all, invalid inputs, or the optimiser
             failed / returned non-finite parameters.
     """
-    x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, (x, t_x, T)))
+    return _fit_purchase_model(
+        "bgnbd",
+        "BG/NBD",
+        _bgnbd_negll_and_grad,
+        bgnbd_log_likelihood,
+        (x, t_x, T),
+        initial_params,
+        max_iterations,
+    )
+
+
+def _fit_purchase_model(
+    model: str,
+    label: str,
+    negll_and_grad: Callable[[FloatArray, _BgnbdData], tuple[float, FloatArray]],
+    log_likelihood: Callable[..., FloatArray],
+    data_columns: tuple[ArrayLike, ArrayLike, ArrayLike],
+    initial_params: ParamsLike | None,
+    max_iterations: int,
+) -> FitResult:
+    """The maximum-likelihood fit BG/NBD and MBG/NBD share (same data, same four
+    parameters r, alpha, a, b): collapse identical (x, t_x, T) rows with weights,
+    minimise the weighted negative log-likelihood over log-parameters."""
+    x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, data_columns))
     x_, t_x_, T_ = x_.ravel(), t_x_.ravel(), T_.ravel()
-    _validate_bgnbd_inputs(x_, t_x_, T_)
+    _validate_bgnbd_inputs(x_, t_x_, T_, label)
     (ux, ut_x, uT), weights, _ = _collapse_rows(x_, t_x_, T_)
     data = _BgnbdData.from_rows(ux, ut_x, uT, weights)
     if initial_params is None:
@@ -579,15 +602,15 @@ def fit_bgnbd(
         initial = np.array(_unpack_params(initial_params, BGNBD_PARAM_NAMES))
 
     def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-        return _bgnbd_negll_and_grad(log_params, data)
+        return negll_and_grad(log_params, data)
 
     log_params, nit, message = _minimise(
-        "BG/NBD", objective, np.log(initial), max_iterations
+        label, objective, np.log(initial), max_iterations
     )
     params = np.exp(log_params)
-    total_ll = float(weights @ bgnbd_log_likelihood(params, ux, ut_x, uT))
+    total_ll = float(weights @ log_likelihood(params, ux, ut_x, uT))
     return _fit_result(
-        "bgnbd", BGNBD_PARAM_NAMES, log_params, total_ll, nit, x_.size, message
+        model, BGNBD_PARAM_NAMES, log_params, total_ll, nit, x_.size, message
     )
 
 
@@ -831,27 +854,14 @@ def fit_mbgnbd(
             identified), invalid inputs, no convergence, a parameter at the
             LOG_BOUND box, or non-finite parameters / log-likelihood.
     """
-    x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, (x, t_x, T)))
-    x_, t_x_, T_ = x_.ravel(), t_x_.ravel(), T_.ravel()
-    _validate_bgnbd_inputs(x_, t_x_, T_, "MBG/NBD")
-    (ux, ut_x, uT), weights, _ = _collapse_rows(x_, t_x_, T_)
-    data = _BgnbdData.from_rows(ux, ut_x, uT, weights)
-    if initial_params is None:
-        rate = max(x_.sum() / max(T_.sum(), 1e-12), 1e-6)
-        initial = np.array([1.0, 1.0 / rate, 1.0, 1.0])
-    else:
-        initial = np.array(_unpack_params(initial_params, MBGNBD_PARAM_NAMES))
-
-    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
-        return _mbgnbd_negll_and_grad(log_params, data)
-
-    log_params, nit, message = _minimise(
-        "MBG/NBD", objective, np.log(initial), max_iterations
-    )
-    params = np.exp(log_params)
-    total_ll = float(weights @ mbgnbd_log_likelihood(params, ux, ut_x, uT))
-    return _fit_result(
-        "mbgnbd", MBGNBD_PARAM_NAMES, log_params, total_ll, nit, x_.size, message
+    return _fit_purchase_model(
+        "mbgnbd",
+        "MBG/NBD",
+        _mbgnbd_negll_and_grad,
+        mbgnbd_log_likelihood,
+        (x, t_x, T),
+        initial_params,
+        max_iterations,
     )
 
 
