@@ -212,15 +212,3 @@
         when {{ number }} = floor({{ number }}) then cast({{ number }} as bigint)
     end
 {%- endmacro %}
-
-{#- A double-precision float type on every adapter (dbt.type_float() is 4-byte
-    FLOAT on DuckDB). -#}
-{% macro type_double() -%}
-    {{ return(adapter.dispatch('type_double')()) }}
-{%- endmacro %}
-
-{% macro default__type_double() -%}double precision{%- endmacro %}
-
-{% macro duckdb__type_double() -%}double{%- endmacro %}
-
-{% macro spark__type_double() -%}double{%- endmacro %}

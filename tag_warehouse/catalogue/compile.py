@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tag_warehouse.catalogue.contract import metric_sql_type
 from tag_warehouse.catalogue.load import Catalogue, Dimension, Metric
 from tag_warehouse.catalogue.schema import (
     Bands,
@@ -222,9 +223,11 @@ def mart_sql(
         f"{dim.spec.description} One row per clean customer. Source(s):"
         f" {', '.join(sources)}. Cadence: {dim.spec.cadence}."
     )
-    # a preview (draft tags) lives in its own schema: publish exports `marts` only
+    # a preview (draft tags) lives in its own schema: publish exports `marts` only,
+    # so it is no consumer table: protected, no contract (dbt_project.yml marts)
     config = (
-        "{{ config(schema='preview', tags=['preview']) }}"
+        "{{ config(schema='preview', tags=['preview'], access='protected',"
+        " contract={'enforced': false}) }}"
         if purpose
         else f"{{{{ config(tags=['{dim.spec.cadence}']) }}}}"
     )
@@ -325,7 +328,14 @@ def mart_sql(
         final.append(
             tag.name if tag.name in staged else tag_expression(tag, "        ")
         )
-    final += [column for column in columns if column not in {t.name for t in tags}]
+    # metric columns cast to their contract type (tag_warehouse/catalogue/contract.py):
+    # the same on every engine, whatever type the engine's aggregate gives
+    final += [
+        f"cast({column} as {metric_sql_type(cat.metrics[column].value_type)})"
+        f" as {column}"
+        for column in columns
+        if column not in {t.name for t in tags}
+    ]
     lines += [
         "tagged as (",
         "    select",

@@ -23,6 +23,12 @@ from tag_warehouse.catalogue.compile import (
     sql_literal,
     tag_metrics,
 )
+from tag_warehouse.catalogue.contract import (
+    KEY_TYPES,
+    TAG_TYPES,
+    metric_data_type,
+    type_double_macros,
+)
 from tag_warehouse.catalogue.load import VARS_END, VARS_START, Catalogue, Dimension
 from tag_warehouse.catalogue.schema import Bands, Labels, Tag, VarRef
 
@@ -304,6 +310,7 @@ def macros_sql(cat: Catalogue) -> str:
             f"    {{{{ return({whole!r}) }}}}",
             "{% endmacro %}",
             "",
+            *type_double_macros(),
             "{#- Threshold vars of each band tag, in the order they must increase. -#}",
             "{% macro catalogue_var_ladders() %}",
             "    {{ return(["
@@ -373,6 +380,14 @@ MACROS_YML = {
             "description": (
                 "Vars a catalogue file declares with whole-number default and bounds"
                 " (counts): validate_vars refuses fractions for them."
+            ),
+        },
+        {
+            "name": "type_double",
+            "description": (
+                "A double-precision float type on every adapter (dispatch; the names"
+                " are DOUBLE_NAMES in tag_warehouse/catalogue/contract.py, which the"
+                " contracts' data_type of double columns uses too)."
             ),
         },
         {
@@ -489,8 +504,17 @@ def _metric_tests(metric: Any) -> list[Any]:
     return tests
 
 
-def _column(name: str, description: str, tests: list[Any], meta: bool = False) -> Any:
-    column: dict[str, Any] = {"name": name, "description": description}
+def _column(
+    name: str,
+    description: str,
+    tests: list[Any],
+    meta: bool = False,
+    data_type: str | None = None,
+) -> Any:
+    column: dict[str, Any] = {"name": name}
+    if data_type is not None:  # the column's type in the model's contract
+        column["data_type"] = data_type
+    column["description"] = description
     if meta:
         column["meta"] = {"is_tag": True}
     if tests:
@@ -531,18 +555,35 @@ def mart_model(
                     }
                 },
             ],
+            data_type=KEY_TYPES["customer_id"],
         ),
-        _column("as_of_date", '{{ doc("as_of_date") }}', ["not_null"]),
+        _column(
+            "as_of_date",
+            '{{ doc("as_of_date") }}',
+            ["not_null"],
+            data_type=KEY_TYPES["as_of_date"],
+        ),
     ]
     for tag in tags:
         columns.append(
             _column(
-                tag.name, f'{{{{ doc("tag_{tag.name}") }}}}', _tag_tests(tag), meta=True
+                tag.name,
+                f'{{{{ doc("tag_{tag.name}") }}}}',
+                _tag_tests(tag),
+                meta=True,
+                data_type=TAG_TYPES[value_type(tag)],
             )
         )
     for metric_name in mart_columns(dim, tags):
         metric = cat.metrics[metric_name]
-        columns.append(_column(metric_name, metric.description, _metric_tests(metric)))
+        columns.append(
+            _column(
+                metric_name,
+                metric.description,
+                _metric_tests(metric),
+                data_type=metric_data_type(metric.value_type),
+            )
+        )
     return {
         "name": name,
         "description": description,
@@ -627,17 +668,20 @@ def profile_yml(cat: Catalogue) -> dict[str, Any]:
     columns = [
         {
             "name": "customer_id",
+            "data_type": KEY_TYPES["customer_id"],
             "description": '{{ doc("customer_id") }}',
             "data_tests": ["unique", "not_null"],
         },
         {
             "name": "as_of_date",
+            "data_type": KEY_TYPES["as_of_date"],
             "description": '{{ doc("as_of_date") }}',
             "data_tests": ["not_null"],
         },
         *[
             {
                 "name": tag.name,
+                "data_type": TAG_TYPES[value_type(tag)],
                 "description": f'{{{{ doc("tag_{tag.name}") }}}}',
                 "data_tests": ["not_null"],
             }
@@ -645,6 +689,7 @@ def profile_yml(cat: Catalogue) -> dict[str, Any]:
         ],
         {
             "name": "manual_tags",
+            "data_type": "string",
             "description": (
                 "Tags of this customer set by a manual review override"
                 " (comma-separated); null when none."

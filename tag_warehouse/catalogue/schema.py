@@ -24,7 +24,28 @@ Status = Literal["draft", "active", "deprecated"]
 Cadence = Literal["daily", "weekly", "monthly"]
 Comparison = Literal["=", "!=", "<", "<=", ">", ">="]
 BandOp = Literal["=", "<", "<=", ">", ">="]
-MetricType = Literal["integer", "number", "text", "date", "boolean"]
+# number: a double-precision float (shares, means, model outputs); decimal: an
+# exact amount (decimal(38, 4)); the type is also the column's contract data_type.
+MetricType = Literal["integer", "number", "decimal", "text", "date", "boolean"]
+NUMERIC_TYPES = ("integer", "number", "decimal")
+# Columns each declared-metric source offers to filters and aggregates.
+SOURCE_COLUMNS: dict[str, dict[str, str]] = {
+    "orders": {
+        "order_id": "text",
+        "product_category": "text",
+        "promotion_id": "text",
+        "amount": "decimal",
+        "cost": "decimal",
+        "order_date": "date",
+    },
+    "service_interactions": {
+        "interaction_id": "text",
+        "channel": "text",
+        "interaction_type": "text",
+        "satisfaction": "integer",
+        "occurred_date": "date",
+    },
+}
 
 
 class Strict(BaseModel):
@@ -118,13 +139,19 @@ class DeclaredMetric(Strict):
         return "declared"
 
     @property
-    def value_type(self) -> str:
-        """integer for counts, number for sums and means, else the column's."""
-        if self.type is not None:
-            return self.type
+    def inferred_type(self) -> str:
+        """What the aggregate gives: integer for counts, number (a double) for means,
+        else the column's type (SOURCE_COLUMNS)."""
         if self.aggregate in ("count", "count_distinct"):
             return "integer"
-        return "number" if self.aggregate in ("sum", "mean") else "text"
+        if self.aggregate == "mean":
+            return "number"
+        return SOURCE_COLUMNS[self.source].get(self.column or "", "text")
+
+    @property
+    def value_type(self) -> str:
+        """The declared type, else the inferred one."""
+        return self.type if self.type is not None else self.inferred_type
 
     @property
     def model(self) -> str:

@@ -35,7 +35,7 @@ tagged as (
             ], otherwise='large', when_null='unknown') }}
         end as company_size,
         region,
-        employee_count
+        cast(employee_count as bigint) as employee_count
     from metrics
 )
 

@@ -34,8 +34,8 @@ tagged as (
             ('<=', var('recency_d91_180_max_days'), 'd91_180'),
         ], otherwise='over_180d', when_null='never') }} as recency,
         coalesce(preferred_product_category, 'none') as product_preference,
-        window_order_count,
-        days_since_last_order
+        cast(window_order_count as bigint) as window_order_count,
+        cast(days_since_last_order as bigint) as days_since_last_order
     from metrics
 )
 

@@ -34,10 +34,10 @@ tagged as (
                 ('<=', var('lifecycle_at_risk_max_days'), 'at_risk'),
             ], otherwise='churned') }}
         end as lifecycle_stage,
-        first_order_date,
-        last_order_date,
-        days_since_first_order,
-        days_since_last_order
+        cast(first_order_date as date) as first_order_date,
+        cast(last_order_date as date) as last_order_date,
+        cast(days_since_first_order as bigint) as days_since_first_order,
+        cast(days_since_last_order as bigint) as days_since_last_order
     from metrics
 )
 

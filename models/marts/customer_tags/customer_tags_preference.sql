@@ -49,8 +49,8 @@ tagged as (
         end as price_sensitivity,
         coalesce(preferred_channel, 'unknown') as service_preference,
         decision_role,
-        promo_order_share,
-        interaction_count
+        cast(promo_order_share as {{ type_double() }}) as promo_order_share,
+        cast(interaction_count as bigint) as interaction_count
     from metrics
 )
 

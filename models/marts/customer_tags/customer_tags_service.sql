@@ -48,10 +48,10 @@ tagged as (
                 ('>=', var('satisfaction_satisfied_min') ~ ' * rated_interaction_count', 'satisfied'),
             ], otherwise='dissatisfied') }}
         end as satisfaction,
-        complaint_count,
-        consultation_count,
-        mean_satisfaction,
-        rated_interaction_count
+        cast(complaint_count as bigint) as complaint_count,
+        cast(consultation_count as bigint) as consultation_count,
+        cast(mean_satisfaction as {{ type_double() }}) as mean_satisfaction,
+        cast(rated_interaction_count as bigint) as rated_interaction_count
     from metrics
 )
 

@@ -94,11 +94,11 @@ tagged as (
             ('>', var('ltv_high_above'), 'high'),
             ('>=', var('ltv_medium_min'), 'medium'),
         ], otherwise='low', when_null='unknown') }} as ltv,
-        predicted_ltv,
-        window_order_count,
-        window_amount,
-        window_profit_share,
-        days_since_last_order
+        cast(predicted_ltv as {{ type_double() }}) as predicted_ltv,
+        cast(window_order_count as bigint) as window_order_count,
+        cast(window_amount as decimal(38, 4)) as window_amount,
+        cast(window_profit_share as {{ type_double() }}) as window_profit_share,
+        cast(days_since_last_order as bigint) as days_since_last_order
     from scored_1
 )
 

@@ -3,7 +3,9 @@
     values are, and how many customers' tag changed at the latest snapshot, so a
     stale rule (nothing ever changes) or a broken one (everything changes, or all
     unknown) shows. Rule values (the marts), not manual overrides. A test warns
-    when unknown_share exceeds var tag_health_max_unknown_share. -#}
+    when unknown_share exceeds var tag_health_max_unknown_share. Shares are cast
+    to a double on every engine (PostgreSQL's division gives numeric): the
+    contract declares them so. -#}
 
 with
 
@@ -100,12 +102,20 @@ health as (
         value_stats.customers,
         value_stats.distinct_values,
         value_stats.unknown_customers,
-        value_stats.unknown_customers * 1.0 / value_stats.customers as unknown_share,
+        cast(
+            value_stats.unknown_customers * 1.0 / value_stats.customers
+            as {{ type_double() }}
+        ) as unknown_share,
         value_stats.other_customers,
-        value_stats.other_customers * 1.0 / value_stats.customers as other_share,
+        cast(
+            value_stats.other_customers * 1.0 / value_stats.customers
+            as {{ type_double() }}
+        ) as other_share,
         value_stats.top_value,
-        value_stats.top_value_customers * 1.0 / value_stats.customers
-            as top_value_share,
+        cast(
+            value_stats.top_value_customers * 1.0 / value_stats.customers
+            as {{ type_double() }}
+        ) as top_value_share,
         snapshot_dates.snapshot_as_of,
         case
             when snapshot_dates.snapshot_as_of is not null
@@ -114,8 +124,11 @@ health as (
         case
             when snapshot_dates.snapshot_as_of is not null
                 then
-                    coalesce(latest_changes.changed_customers, 0) * 1.0
-                    / value_stats.customers
+                    cast(
+                        coalesce(latest_changes.changed_customers, 0) * 1.0
+                        / value_stats.customers
+                        as {{ type_double() }}
+                    )
         end as changed_share,
         last_changes.last_changed_as_of
     from value_stats
