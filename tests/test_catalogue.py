@@ -124,6 +124,17 @@ BROKEN_CASES = {
         "tag complaints: rule.bands.metric: metric window_order_count comes from"
         " orders, not from the tag's authoritative source (service_interactions)",
     ),
+    "unknown placeholder in a reason": (
+        lambda tag: tag["reason"].__setitem__("en", "{value} in {window} days"),
+        "tag complaints: reason.en: {window} is not a placeholder: use {value},"
+        " {band} or a numeric var",
+    ),
+    "a text var as a placeholder": (
+        lambda tag: tag.__setitem__(
+            "null_reason", {"zh": "无", "en": "none in {raw_data_path}"}
+        ),
+        "tag complaints: null_reason.en: {raw_data_path} is not a numeric var",
+    ),
     "overlapping bands": (
         lambda tag: tag["rule"]["bands"]["rungs"].append(
             {"op": "<", "threshold": 1, "code": "one"}

@@ -29,7 +29,13 @@ from tag_warehouse.catalogue.contract import (
     metric_data_type,
     type_double_macros,
 )
-from tag_warehouse.catalogue.load import VARS_END, VARS_START, Catalogue, Dimension
+from tag_warehouse.catalogue.load import (
+    PLACEHOLDER,
+    VARS_END,
+    VARS_START,
+    Catalogue,
+    Dimension,
+)
 from tag_warehouse.catalogue.schema import Bands, Labels, Tag, VarRef
 
 MARTS_DIR = "models/marts/customer_tags"
@@ -915,25 +921,26 @@ def _literal_parts(text: str) -> list[str]:
 
 
 def _template_parts(template: str, value_sql: str, band: str) -> list[str]:
-    """'text {value} text {band}' as the parts of a SQL concatenation."""
+    """'text {value} text {band} {window_days}' as the parts of a SQL
+    concatenation: {value} the metric's value, {band} the matched band's range,
+    any other placeholder a numeric var (load.py checked it), as var() filled in
+    by the build, never as the default's literal."""
     parts: list[str] = []
     text = ""
-    rest = template
-    while rest:
-        positions = [(rest.find(mark), mark) for mark in ("{value}", "{band}")]
-        found = [(index, mark) for index, mark in positions if index >= 0]
-        if not found:
-            text += rest
-            break
-        index, mark = min(found)
-        text += rest[:index]
-        if mark == "{band}":
+    position = 0
+    for match in PLACEHOLDER.finditer(template):
+        text += template[position : match.start()]
+        position = match.end()
+        name = match.group(1)
+        if name == "band":
             text += band
-        else:
+        elif name == "value":
             parts += _literal_parts(text)
             text = ""
             parts.append(value_sql)
-        rest = rest[index + len(mark) :]
+        else:
+            text += '{{ var("' + name + '") }}'
+    text += template[position:]
     if text or not parts:
         parts += _literal_parts(text)
     return parts

@@ -136,14 +136,14 @@ unpivoted as (
         case cast(purchase_frequency as varchar)
             when 'high'
                 then
-                    '近365天有效订单 '
+                    '近{{ var("window_days") }}天有效订单 '
                     || cast(window_order_count as varchar)
                     || ' 笔（≥ '
                     || '{{ var("frequency_high_min_orders") }}'
                     || ' 笔）'
             when 'medium'
                 then
-                    '近365天有效订单 '
+                    '近{{ var("window_days") }}天有效订单 '
                     || cast(window_order_count as varchar)
                     || ' 笔（'
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -152,7 +152,7 @@ unpivoted as (
                     || ' 笔）'
             when 'low'
                 then
-                    '近365天有效订单 '
+                    '近{{ var("window_days") }}天有效订单 '
                     || cast(window_order_count as varchar)
                     || ' 笔（< '
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -162,12 +162,14 @@ unpivoted as (
             when 'high'
                 then
                     cast(window_order_count as varchar)
-                    || ' valid orders in 365 days (≥ '
+                    || ' valid orders in '
+                    || '{{ var("window_days") }} days (≥ '
                     || '{{ var("frequency_high_min_orders") }})'
             when 'medium'
                 then
                     cast(window_order_count as varchar)
-                    || ' valid orders in 365 days ('
+                    || ' valid orders in '
+                    || '{{ var("window_days") }} days ('
                     || '{{ var("frequency_medium_min_orders") }}'
                     || '–'
                     || '{{ var("frequency_high_min_orders") - 1 }}'
@@ -175,7 +177,8 @@ unpivoted as (
             when 'low'
                 then
                     cast(window_order_count as varchar)
-                    || ' valid orders in 365 days (< '
+                    || ' valid orders in '
+                    || '{{ var("window_days") }} days (< '
                     || '{{ var("frequency_medium_min_orders") }}'
                     || ')'
         end as reason_en
@@ -260,9 +263,9 @@ unpivoted as (
         'product_preference' as tag,
         cast(product_preference as varchar) as rule_value,
         case
-            when product_preference = 'none' then '近365天无有效订单'
+            when product_preference = 'none' then '近{window_days}天无有效订单'
             else
-                '近365天订单最多的品类为 '
+                '近{{ var("window_days") }}天订单最多的品类为 '
                 || cast(product_preference as varchar)
         end as reason_zh,
         case
@@ -337,14 +340,14 @@ unpivoted as (
             when '0' then '从未有有效订单'
             when '5'
                 then
-                    '近365天有效订单 '
+                    '近{{ var("window_days") }}天有效订单 '
                     || cast(window_order_count as varchar)
                     || ' 笔（≥ '
                     || '{{ var("frequency_high_min_orders") }}'
                     || ' 笔）'
             when '3'
                 then
-                    '近365天有效订单 '
+                    '近{{ var("window_days") }}天有效订单 '
                     || cast(window_order_count as varchar)
                     || ' 笔（'
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -353,7 +356,7 @@ unpivoted as (
                     || ' 笔）'
             when '1'
                 then
-                    '近365天有效订单 '
+                    '近{{ var("window_days") }}天有效订单 '
                     || cast(window_order_count as varchar)
                     || ' 笔（< '
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -364,12 +367,14 @@ unpivoted as (
             when '5'
                 then
                     cast(window_order_count as varchar)
-                    || ' valid orders in 365 days (≥ '
+                    || ' valid orders in '
+                    || '{{ var("window_days") }} days (≥ '
                     || '{{ var("frequency_high_min_orders") }})'
             when '3'
                 then
                     cast(window_order_count as varchar)
-                    || ' valid orders in 365 days ('
+                    || ' valid orders in '
+                    || '{{ var("window_days") }} days ('
                     || '{{ var("frequency_medium_min_orders") }}'
                     || '–'
                     || '{{ var("frequency_high_min_orders") - 1 }}'
@@ -377,7 +382,8 @@ unpivoted as (
             when '1'
                 then
                     cast(window_order_count as varchar)
-                    || ' valid orders in 365 days (< '
+                    || ' valid orders in '
+                    || '{{ var("window_days") }} days (< '
                     || '{{ var("frequency_medium_min_orders") }}'
                     || ')'
         end as reason_en
@@ -393,18 +399,18 @@ unpivoted as (
             when '0' then '从未有有效订单'
             when '5'
                 then
-                    '近365天消费金额 '
+                    '近{{ var("window_days") }}天消费金额 '
                     || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || '（≥ {{ var("m_high") }}）'
             when '3'
                 then
-                    '近365天消费金额 '
+                    '近{{ var("window_days") }}天消费金额 '
                     || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || '（{{ var("m_medium") }}–'
                     || '{{ var("m_high") }}）'
             when '1'
                 then
-                    '近365天消费金额 '
+                    '近{{ var("window_days") }}天消费金额 '
                     || cast(cast(window_amount as decimal(18, 2)) as varchar)
                     || '（< {{ var("m_medium") }}）'
         end as reason_zh,
@@ -510,21 +516,21 @@ unpivoted as (
         'profit_contribution' as tag,
         cast(profit_contribution as varchar) as rule_value,
         case cast(profit_contribution as varchar)
-            when 'unknown' then '近365天无有效收入'
+            when 'unknown' then '近{{ var("window_days") }}天无有效收入'
             when 'high'
                 then
-                    '近365天利润率 '
+                    '近{{ var("window_days") }}天利润率 '
                     || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || '（> {{ var("profit_high_above") }}）'
             when 'medium'
                 then
-                    '近365天利润率 '
+                    '近{{ var("window_days") }}天利润率 '
                     || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || '（{{ var("profit_medium_min") }}–'
                     || '{{ var("profit_high_above") }}）'
             when 'low'
                 then
-                    '近365天利润率 '
+                    '近{{ var("window_days") }}天利润率 '
                     || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
                     || '（< {{ var("profit_medium_min") }}）'
         end as reason_zh,
@@ -602,21 +608,21 @@ unpivoted as (
         'price_sensitivity' as tag,
         cast(price_sensitivity as varchar) as rule_value,
         case cast(price_sensitivity as varchar)
-            when 'unknown' then '近365天无有效订单'
+            when 'unknown' then '近{{ var("window_days") }}天无有效订单'
             when 'high'
                 then
-                    '近365天促销订单占比 '
+                    '近{{ var("window_days") }}天促销订单占比 '
                     || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || '（> {{ var("promo_high_above") }}）'
             when 'medium'
                 then
-                    '近365天促销订单占比 '
+                    '近{{ var("window_days") }}天促销订单占比 '
                     || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || '（{{ var("promo_medium_min") }}–'
                     || '{{ var("promo_high_above") }}）'
             when 'low'
                 then
-                    '近365天促销订单占比 '
+                    '近{{ var("window_days") }}天促销订单占比 '
                     || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
                     || '（< {{ var("promo_medium_min") }}）'
         end as reason_zh,
@@ -648,9 +654,9 @@ unpivoted as (
         'service_preference' as tag,
         cast(service_preference as varchar) as rule_value,
         case
-            when service_preference = 'unknown' then '近365天无服务记录'
+            when service_preference = 'unknown' then '近{window_days}天无服务记录'
             else
-                '近365天最常用的服务渠道为 '
+                '近{{ var("window_days") }}天最常用的服务渠道为 '
                 || cast(service_preference as varchar)
         end as reason_zh,
         case
@@ -743,18 +749,18 @@ unpivoted as (
         case cast(complaints as varchar)
             when 'none'
                 then
-                    '近365天投诉 '
+                    '近{{ var("window_days") }}天投诉 '
                     || cast(complaint_count as varchar)
                     || ' 次（= 0 次）'
             when 'one'
                 then
-                    '近365天投诉 '
+                    '近{{ var("window_days") }}天投诉 '
                     || cast(complaint_count as varchar)
                     || ' 次（< '
                     || '{{ var("complaints_multiple_min") }} 次）'
             when 'multiple'
                 then
-                    '近365天投诉 '
+                    '近{{ var("window_days") }}天投诉 '
                     || cast(complaint_count as varchar)
                     || ' 次（≥ '
                     || '{{ var("complaints_multiple_min") }} 次）'
@@ -763,16 +769,19 @@ unpivoted as (
             when 'none'
                 then
                     cast(complaint_count as varchar)
-                    || ' complaints in 365 days (= 0)'
+                    || ' complaints in {{ var("window_days") }}'
+                    || ' days (= 0)'
             when 'one'
                 then
                     cast(complaint_count as varchar)
-                    || ' complaints in 365 days (< '
+                    || ' complaints in {{ var("window_days") }}'
+                    || ' days (< '
                     || '{{ var("complaints_multiple_min") }})'
             when 'multiple'
                 then
                     cast(complaint_count as varchar)
-                    || ' complaints in 365 days (≥ '
+                    || ' complaints in {{ var("window_days") }}'
+                    || ' days (≥ '
                     || '{{ var("complaints_multiple_min") }})'
         end as reason_en
     from customer_tags_service
@@ -786,25 +795,25 @@ unpivoted as (
         case cast(consultation_frequency as varchar)
             when 'high'
                 then
-                    '近365天咨询 '
+                    '近{{ var("window_days") }}天咨询 '
                     || cast(consultation_count as varchar)
                     || ' 次（≥ {{ var("consultation_high_min") }}'
                     || ' 次）'
             when 'medium'
                 then
-                    '近365天咨询 '
+                    '近{{ var("window_days") }}天咨询 '
                     || cast(consultation_count as varchar)
                     || ' 次（{{ var("consultation_medium_min") }}–'
                     || '{{ var("consultation_high_min") - 1 }}'
                     || ' 次）'
             when 'low'
                 then
-                    '近365天咨询 '
+                    '近{{ var("window_days") }}天咨询 '
                     || cast(consultation_count as varchar)
                     || ' 次（= 1 次）'
             when 'none'
                 then
-                    '近365天咨询 '
+                    '近{{ var("window_days") }}天咨询 '
                     || cast(consultation_count as varchar)
                     || ' 次（< '
                     || '{{ var("consultation_medium_min") }} 次）'
@@ -813,22 +822,26 @@ unpivoted as (
             when 'high'
                 then
                     cast(consultation_count as varchar)
-                    || ' consultations in 365 days (≥ '
+                    || ' consultations in '
+                    || '{{ var("window_days") }} days (≥ '
                     || '{{ var("consultation_high_min") }})'
             when 'medium'
                 then
                     cast(consultation_count as varchar)
-                    || ' consultations in 365 days ('
+                    || ' consultations in '
+                    || '{{ var("window_days") }} days ('
                     || '{{ var("consultation_medium_min") }}–'
                     || '{{ var("consultation_high_min") - 1 }})'
             when 'low'
                 then
                     cast(consultation_count as varchar)
-                    || ' consultations in 365 days (= 1)'
+                    || ' consultations in '
+                    || '{{ var("window_days") }} days (= 1)'
             when 'none'
                 then
                     cast(consultation_count as varchar)
-                    || ' consultations in 365 days (< '
+                    || ' consultations in '
+                    || '{{ var("window_days") }} days (< '
                     || '{{ var("consultation_medium_min") }})'
         end as reason_en
     from customer_tags_service
@@ -840,17 +853,17 @@ unpivoted as (
         'satisfaction' as tag,
         cast(satisfaction as varchar) as rule_value,
         case cast(satisfaction as varchar)
-            when 'unknown' then '近365天无评分'
+            when 'unknown' then '近{{ var("window_days") }}天无评分'
             when 'very_satisfied'
                 then
-                    '近365天平均评分 '
+                    '近{{ var("window_days") }}天平均评分 '
                     || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || '（≥ '
                     || '{{ var("satisfaction_very_satisfied_min") }}'
                     || '）'
             when 'satisfied'
                 then
-                    '近365天平均评分 '
+                    '近{{ var("window_days") }}天平均评分 '
                     || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || '（{{ var("satisfaction_satisfied_min") }}'
                     || '–'
@@ -858,7 +871,7 @@ unpivoted as (
                     || '）'
             when 'dissatisfied'
                 then
-                    '近365天平均评分 '
+                    '近{{ var("window_days") }}天平均评分 '
                     || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
                     || '（< '
                     || '{{ var("satisfaction_satisfied_min") }}）'
