@@ -53,8 +53,10 @@ def run_dbt(
     raw_dir: Path,
     as_of: str = AS_OF,
     extra_vars: dict[str, Any] | None = None,
+    project_dir: Path = ROOT,
 ) -> DbtRun:
-    """Run `dbt <command>` on the project, its DuckDB file and target in workdir."""
+    """Run `dbt <command>` on the project (or a copy of it at project_dir), its
+    DuckDB file and target in workdir."""
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "warehouse.duckdb"
     target_path = workdir / "target"
@@ -77,9 +79,9 @@ def run_dbt(
         [
             *command,
             "--project-dir",
-            str(ROOT),
+            str(project_dir),
             "--profiles-dir",
-            str(ROOT),
+            str(project_dir),
             "--target-path",
             str(target_path),
             "--log-path",
