@@ -35,12 +35,12 @@
 {#- sha256 of the catalogue files this project was generated from; the
     on-run-start check_catalogue_fresh() compares it with the files. -#}
 {% macro catalogue_sha256() %}
-    {{ return('8a69f2b294b76f09b5ce3c52f92664edda58d53206ee3216143e86f8980ba30d') }}
+    {{ return('1af3b817c0a12942d37a4f962a7aa4376a77f1c0226b1a1fb41b1668c9ee444c') }}
 {% endmacro %}
 
 {#- The catalogue files, in the order their hash is computed. -#}
 {% macro catalogue_files() %}
-    {{ return(['catalogue/metrics.yml', 'catalogue/tags/basic.yml', 'catalogue/tags/behavior.yml', 'catalogue/tags/lifecycle.yml', 'catalogue/tags/preference.yml', 'catalogue/tags/service.yml', 'catalogue/tags/value.yml']) }}
+    {{ return(['catalogue/audiences.yml', 'catalogue/metrics.yml', 'catalogue/tags/basic.yml', 'catalogue/tags/behavior.yml', 'catalogue/tags/lifecycle.yml', 'catalogue/tags/preference.yml', 'catalogue/tags/service.yml', 'catalogue/tags/value.yml']) }}
 {% endmacro %}
 
 {#- Bounds of the vars catalogue files declare (validate_vars checks them). -#}
