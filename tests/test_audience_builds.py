@@ -17,8 +17,16 @@ import pandas as pd
 import pytest
 from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
 
-from tag_warehouse.catalogue.audiences import evaluate, is_holdout, parse
+from tag_warehouse.audience_preview import PreviewError, preview
+from tag_warehouse.catalogue.audiences import (
+    condition_problems,
+    evaluate,
+    is_holdout,
+    parse,
+)
 from tag_warehouse.catalogue.load import load
+from tag_warehouse.publish import current_version_dir, publish
+from tag_warehouse.report import build_dashboard, render_html
 from tag_warehouse.sync import SyncError, ack, export
 
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
@@ -52,6 +60,10 @@ class Builds:
     @property
     def db(self) -> Path:
         return self.workdir / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.workdir / "published"
 
 
 def capture(builds: Builds, as_of: str) -> None:
@@ -112,6 +124,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
         SMALL_DATA_VARS,
     )
     assert rerun.success, rerun.log
+    publish(result.db, result.published)
     return result
 
 
@@ -274,3 +287,52 @@ def test_ack_of_an_unknown_export_names_the_pending_one(builds: Builds) -> None:
     with duckdb.connect(str(builds.db), read_only=True) as con:
         acked = con.execute("select count(*) from sync.exports where acked_at is null")
         assert acked.fetchone()[0] == 0
+
+
+AUDIENCE_TABLES = [
+    "audience_members",
+    "audience_sizes",
+    "audience_membership_history",
+    "customer_audiences",
+    "audience_registry",
+]
+
+
+def test_audiences_are_published_and_on_the_dashboard(builds: Builds) -> None:
+    version = current_version_dir(builds.published)
+    for name in AUDIENCE_TABLES:
+        assert (version / f"{name}.parquet").exists(), name
+    board = build_dashboard(version, "en")
+    data = board.audiences
+    assert data is not None
+    assert data.names == sorted(audience.name for audience in ACTIVE)
+    assert data.dates == DATES
+    last = builds.members[DATES[-1]]
+    for as_of in DATES:
+        frame = builds.members[as_of]
+        for name in data.names:
+            assert data.sizes[(name, as_of)] == int((frame["audience"] == name).sum())
+    for name in data.names:
+        members = int((last["audience"] == name).sum())
+        assert data.overlap.get((name, name), 0) == members
+    page = render_html(board)
+    assert 'data-chart="audience-sizes"' in page
+    assert 'data-chart="audience-overlap"' in page
+
+
+def test_preview_sizes_a_condition_from_the_serving_database(builds: Builds) -> None:
+    condition = "customer_level in ('vip', 'important') or complaints != 'none'"
+    result = preview(CATALOGUE, condition, published=builds.published)
+    profile = builds.profiles[DATES[-1]]
+    node = parse(condition)
+    matched = [row for row in profile if evaluate(node, row)]
+    assert result.size == len(matched) > 0
+    assert result.customers == len(profile)
+    assert sum(row[-1] for row in result.breakdown) == result.size
+    bad = "customer_level < 'vip' and lifecycle_stage = 'asleep'"
+    with pytest.raises(PreviewError) as raised:
+        preview(CATALOGUE, bad, published=builds.published)
+    build_problems = condition_problems(bad, CATALOGUE.fields)
+    assert str(raised.value).splitlines() == [
+        f"condition: {problem}" for problem in build_problems
+    ]
