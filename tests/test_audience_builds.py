@@ -229,7 +229,7 @@ def test_sizes_keep_one_row_per_build_and_audience(builds: Builds) -> None:
         assert members == len(mine)
         assert holdout == int(mine["is_holdout"].sum())
         assert customers == len(builds.profiles[as_of])
-        assert share == pytest.approx(members / customers)
+        assert float(share) == pytest.approx(members / customers, abs=1e-6)
 
 
 def changes(old: dict[Key, str], new: dict[Key, str]) -> set[tuple[Any, ...]]:

@@ -536,8 +536,9 @@ def models_yml(cat: Catalogue) -> dict[str, Any]:
                     ),
                     _col(
                         "member_share",
-                        "double",
-                        "member_count / customer_count (0 without customers).",
+                        "decimal(9,6)",
+                        "member_count / customer_count, rounded to 6 decimals (0"
+                        " without customers).",
                         ["not_null"],
                     ),
                 ],

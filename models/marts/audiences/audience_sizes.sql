@@ -54,7 +54,7 @@ sizes as (
             case
                 when customers.customer_count = 0 then 0
                 else coalesce(counts.member_count, 0) * 1.0 / customers.customer_count
-            end as double
+            end as decimal(9, 6)
         ) as member_share
     from registry
     cross join customers
