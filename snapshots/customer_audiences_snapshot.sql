@@ -4,7 +4,7 @@
     snapshots); as_of_date dates each version by the build that saw it. -#}
 {% snapshot customer_audiences_snapshot %}
 
-{{ config(tags=['audiences'], check_cols=['vip_at_risk', 'new_customers', 'price_sensitive_complainers']) }}
+{{ config(tags=['audiences', 'operations'], check_cols=['vip_at_risk', 'new_customers', 'price_sensitive_complainers']) }}
 
 select
     customer_id,

@@ -63,7 +63,7 @@ def members_sql(cat: Catalogue, audiences: list[Audience], preview: bool) -> str
         ),
         "{{ config(schema='preview', tags=['preview']) }}"
         if preview
-        else "{{ config(tags=['audiences']) }}",
+        else "{{ config(tags=['audiences', 'operations']) }}",
         "",
         "with",
         "",
@@ -194,7 +194,7 @@ def customer_audiences_sql(cat: Catalogue) -> str:
                 " deprecated audience is null for everyone). The audience history"
                 " snapshot records a version when one of them changes."
             ),
-            "{{ config(tags=['audiences']) }}",
+            "{{ config(tags=['audiences', 'operations']) }}",
             "",
             "with",
             "",
@@ -235,7 +235,7 @@ def snapshot_sql(cat: Catalogue) -> str:
             ),
             "{% snapshot customer_audiences_snapshot %}",
             "",
-            f"{{{{ config(tags=['audiences'], check_cols={names!r}) }}}}",
+            f"{{{{ config(tags=['audiences', 'operations'], check_cols={names!r}) }}}}",
             "",
             "select",
             "    customer_id,",
@@ -286,7 +286,7 @@ def history_sql(cat: Catalogue) -> str:
                 " member), from the audience snapshot like the tag history."
                 " Holdout members count as members."
             ),
-            "{{ config(tags=['audiences']) }}",
+            "{{ config(tags=['audiences', 'operations']) }}",
             "",
             "with",
             "",

@@ -2,7 +2,7 @@
     not edit. One row per active audience and member. A customer matching several
     audiences of one exclusive group is kept only in the one with the lowest
     priority number; is_holdout follows the md5 rule of spec section 6. -#}
-{{ config(tags=['audiences']) }}
+{{ config(tags=['audiences', 'operations']) }}
 
 with
 

@@ -3,7 +3,7 @@
     entered_as_of (the build that first saw the customer in it) and left_as_of (the
     build that first saw it out; null while a member), from the audience snapshot
     like the tag history. Holdout members count as members. -#}
-{{ config(tags=['audiences']) }}
+{{ config(tags=['audiences', 'operations']) }}
 
 with
 

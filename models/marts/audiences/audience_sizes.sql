@@ -9,7 +9,7 @@
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
     on_schema_change='fail',
-    tags=['audiences'],
+    tags=['audiences', 'operations'],
 ) }}
 
 with

@@ -3,7 +3,7 @@
     audience: member, holdout or null (not a member; a deprecated audience is null
     for everyone). The audience history snapshot records a version when one of them
     changes. -#}
-{{ config(tags=['audiences']) }}
+{{ config(tags=['audiences', 'operations']) }}
 
 with
 
