@@ -104,6 +104,7 @@ def test_audience_level_problems_name_the_audience(tmp_path: Path) -> None:
             entry("c", exclusive_group="offer"),
             entry("d", holdout=1),
             entry("e", status="live"),
+            entry("as_of_date"),
         ],
     )
     assert problems == [
@@ -113,6 +114,8 @@ def test_audience_level_problems_name_the_audience(tmp_path: Path) -> None:
         "catalogue/audiences.yml: audience d: holdout: Input should be less than 1",
         "catalogue/audiences.yml: audience e: status: Input should be 'draft',"
         " 'active' or 'deprecated'",
+        "catalogue/audiences.yml: audience as_of_date: name: as_of_date is a column"
+        " of customer_audiences; choose another name",
         "catalogue/audiences.yml: audience b: priority: 1 is also a's in group"
         " offer (a priority list needs distinct numbers)",
     ]
@@ -176,3 +179,36 @@ def test_holdout_rule_is_the_spec_md5_rule() -> None:
     assert not is_holdout("price_sensitive_complainers", "C00000001", bucket / 2**32)
     held = sum(is_holdout("a", f"C{index:08d}", 0.1) for index in range(20000))
     assert 1800 < held < 2200
+
+
+def test_drafts_only_preview_deprecated_leave_with_an_explicit_change() -> None:
+    """A draft audience is only in the preview model; a deprecated one leaves
+    audience_members but keeps a null column in the history snapshot."""
+    from dataclasses import replace
+
+    from tag_warehouse.catalogue.render_audiences import audience_files
+
+    first, second, third = CATALOGUE.audiences
+    cat = replace(
+        CATALOGUE,
+        audiences=[
+            first,
+            second.model_copy(update={"status": "draft"}),
+            third.model_copy(update={"status": "deprecated"}),
+        ],
+    )
+    files = audience_files(cat)
+    members = files["models/marts/audiences/audience_members.sql"]
+    preview = files["models/marts/preview/preview_audience_members.sql"]
+    wide = files["models/marts/audiences/customer_audiences.sql"]
+    snapshot = files["snapshots/customer_audiences_snapshot.sql"]
+    assert f"'{first.name}' as audience" in members
+    assert f"'{second.name}' as audience" not in members
+    assert f"'{third.name}' as audience" not in members
+    assert f"'{second.name}' as audience" in preview
+    assert "schema='preview'" in preview
+    assert f"cast(null as varchar) as {third.name}" in wide
+    assert second.name not in wide
+    assert f"'{first.name}', '{third.name}'" in snapshot
+    registry = files["seeds/audience_registry.csv"]
+    assert f"{second.name},draft," in registry

@@ -34,6 +34,8 @@ from tag_warehouse.catalogue.schema import Identifier, Labels, Status, Strict, T
 
 AUDIENCES_FILE = "catalogue/audiences.yml"
 HOLDOUT_SCALE = 2**32
+# customer_audiences has one column per audience beside these
+RESERVED = {"customer_id", "as_of_date"}
 
 
 class Audience(Strict):
@@ -373,6 +375,11 @@ def load_audiences(
                 loc = ".".join(str(part) for part in detail["loc"]) or "entry"
                 problems.append(f"{where}: {loc}: {detail['msg']}")
             continue
+        if audience.name in RESERVED:
+            problems.append(
+                f"{where}: name: {audience.name} is a column of customer_audiences;"
+                " choose another name"
+            )
         if audience.name in seen:
             problems.append(f"{where}: name: two audiences are called {audience.name}")
         seen.add(audience.name)
