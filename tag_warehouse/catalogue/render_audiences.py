@@ -34,6 +34,9 @@ REGISTRY_COLUMNS = [
 ]
 
 
+YAML_HEADER = f"# {MARK} from {AUDIENCES_FILE}: do not edit; edit the catalogue.\n"
+
+
 def _header(text: str) -> str:
     from tag_warehouse.catalogue.render import jinja_header
 
@@ -653,7 +656,7 @@ def seeds_yml() -> dict[str, Any]:
 
 def audience_files(cat: Catalogue) -> dict[str, str]:
     """Path -> text of every file the audiences generate (none without any)."""
-    from tag_warehouse.catalogue.render import YAML_HEADER, csv_text, dump
+    from tag_warehouse.catalogue.render import csv_text, dump
 
     if not cat.audiences:
         return {}
