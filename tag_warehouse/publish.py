@@ -52,7 +52,11 @@ DEFAULT_KEEP = 3
 DEFAULT_GRACE_SECONDS = 300.0
 MART_SCHEMA = "marts"
 # Seeds published beside the marts so a BI tool can label tag codes.
-REFERENCE_TABLES = (("reference", "tag_value_labels"), ("reference", "tag_registry"))
+REFERENCE_TABLES = (
+    ("reference", "tag_value_labels"),
+    ("reference", "tag_registry"),
+    ("reference", "audience_registry"),
+)
 BUILD_FILE = "_build.json"
 SERVING_FILE = "serving.duckdb"
 CURRENT_LINK = "current"

@@ -8,7 +8,8 @@ so a test (or a curious reader) can check them against the marts.
 Charts: customers per tag value for every tag of the registry (grouped by
 dimension), the revenue Pareto curve, an R x F heatmap coloured by mean M, the
 lifecycle funnel and, when the published set has `customer_tag_changes`, the
-customer-level migration matrix.
+customer-level migration matrix; with the audience tables (catalogue/audiences.yml),
+the size of each active audience per build and the overlap of the active audiences.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ UI: dict[str, dict[str, str]] = {
         "tags": "Customers per tag value",
         "mean_m": "mean M",
         "generated": "Generated",
+        "audiences": "Audiences",
+        "audience_sizes": "Members per build (holdout included)",
+        "audience_overlap": "Overlap: customers in both audiences (latest build)",
     },
     "zh": {
         "title": "客户标签看板",
@@ -87,6 +91,9 @@ UI: dict[str, dict[str, str]] = {
         "tags": "各标签值的客户数",
         "mean_m": "平均 M",
         "generated": "生成时间",
+        "audiences": "人群",
+        "audience_sizes": "各次构建的人群人数（含对照组）",
+        "audience_overlap": "人群重叠：同时属于两个人群的客户数（最新构建）",
     },
 }
 DIMENSIONS: dict[str, dict[str, str]] = {
@@ -150,6 +157,17 @@ class Migration:
     end: str
 
 
+@dataclass(frozen=True)
+class Audiences:
+    """Active audiences: labels, members per build date, pairwise overlap."""
+
+    names: list[str]
+    labels: dict[str, str]
+    dates: list[str]
+    sizes: dict[tuple[str, str], int]  # (audience, as_of_date) -> members
+    overlap: dict[tuple[str, str], int]  # (audience, audience) -> customers
+
+
 @dataclass
 class Dashboard:
     """Everything the page shows, computed from one published version."""
@@ -165,6 +183,7 @@ class Dashboard:
     migration: Migration | None
     migration_note: str = ""
     tables: list[str] = field(default_factory=list)
+    audiences: Audiences | None = None
 
     def label(self, tag: str, value: str) -> str:
         if value == NEW_KEY:
@@ -321,6 +340,39 @@ def level_migration(
     return Migration(ordered, cells, start, end), "migration_note"
 
 
+AUDIENCE_TABLES = ("audience_registry", "audience_sizes", "audience_members")
+
+
+def audiences(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], lang: str
+) -> Audiences | None:
+    """Sizes over time and overlap of the active audiences (None without them)."""
+    if not all(name in tables for name in AUDIENCE_TABLES):
+        return None
+    registry = con.execute(
+        f"select audience, label_{lang} from audience_registry"
+        " where status = 'active' order by audience"
+    ).fetchall()
+    names = [name for name, _ in registry]
+    sizes = {
+        (name, str(as_of)): int(count)
+        for as_of, name, count in con.execute(
+            "select as_of_date, audience, member_count from audience_sizes"
+        ).fetchall()
+        if name in names
+    }
+    overlap = {
+        (left, right): int(count)
+        for left, right, count in con.execute(
+            "select a.audience, b.audience, count(*) from audience_members as a"
+            " inner join audience_members as b on a.customer_id = b.customer_id"
+            " group by all"
+        ).fetchall()
+    }
+    dates = sorted({as_of for _, as_of in sizes})
+    return Audiences(names, dict(registry), dates, sizes, overlap)
+
+
 def build_dashboard(version_dir: Path, lang: str) -> Dashboard:
     """Compute every chart of the dashboard from one published version folder."""
     if lang not in LANGUAGES:
@@ -343,6 +395,7 @@ def build_dashboard(version_dir: Path, lang: str) -> Dashboard:
             migration=migration,
             migration_note=note,
             tables=tables,
+            audiences=audiences(con, tables, lang),
         )
     finally:
         con.close()
@@ -592,6 +645,88 @@ def migration_svg(board: Dashboard) -> str:
     return "".join(parts)
 
 
+def audience_sizes_svg(board: Dashboard) -> str:
+    """One line per active audience: members at each published build date."""
+    data = board.audiences
+    if data is None or not data.dates:
+        return ""
+    left, top, width, height = 50, 10, 560, 220
+    span_x, span_y = width - left - 170, height - top - 30
+    largest = max(data.sizes.values(), default=0) or 1
+    colours = list(COLOURS.values())
+    parts = [
+        f'<svg class="chart" data-chart="audience-sizes" viewBox="0 0 {width}'
+        f' {height}" width="{width}" height="{height}" role="img"'
+        f' aria-label="{_e(UI[board.lang]["audience_sizes"])}">'
+        f'<line class="frame" x1="{left}" y1="{top + span_y}" x2="{left + span_x}"'
+        f' y2="{top + span_y}"/>'
+    ]
+    step = span_x / max(len(data.dates) - 1, 1)
+    for index, as_of in enumerate(data.dates):
+        parts.append(
+            f'<text class="tick" x="{left + index * step:.1f}" y="{height - 8}"'
+            f' text-anchor="middle">{_e(as_of)}</text>'
+        )
+    for number, name in enumerate(data.names):
+        colour = colours[number % len(colours)]
+        points = []
+        for index, as_of in enumerate(data.dates):
+            count = data.sizes.get((name, as_of))
+            if count is None:
+                continue
+            x = left + index * step
+            y = top + span_y - span_y * count / largest
+            points.append(f"{x:.1f},{y:.1f}")
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"'
+                f' data-audience="{_e(name)}" data-date="{_e(as_of)}"'
+                f' data-count="{count}"><title>{_e(data.labels[name])} {_e(as_of)}:'
+                f" {count:,}</title></circle>"
+            )
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2"'
+            f' points="{" ".join(points)}"/>'
+            f'<text class="label" x="{left + span_x + 10}" y="{top + 14 + 16 * number}"'
+            f' fill="{colour}">{_e(_short(data.labels[name], 22))}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def audience_overlap_html(board: Dashboard) -> str:
+    """The audience x audience table of shared customers (diagonal: members)."""
+    data = board.audiences
+    if data is None:
+        return ""
+    head = "".join(f"<th>{_e(_short(data.labels[n], 14))}</th>" for n in data.names)
+    rows = []
+    for left in data.names:
+        cells = "".join(
+            f'<td data-from="{_e(left)}" data-to="{_e(right)}"'
+            f' data-count="{data.overlap.get((left, right), 0)}">'
+            f"{data.overlap.get((left, right), 0):,}</td>"
+            for right in data.names
+        )
+        rows.append(f"<tr><th>{_e(data.labels[left])}</th>{cells}</tr>")
+    return (
+        f'<table class="overlap" data-chart="audience-overlap"><tr><th></th>{head}'
+        f"</tr>{''.join(rows)}</table>"
+    )
+
+
+def audience_section(board: Dashboard) -> str:
+    if board.audiences is None:
+        return ""
+    text = UI[board.lang]
+    return (
+        f'<section data-section="audiences"><h2>{_e(text["audiences"])}</h2>'
+        f'<div class="row"><div><h3>{_e(text["audience_sizes"])}</h3>'
+        f"{audience_sizes_svg(board)}</div><div><h3>"
+        f"{_e(text['audience_overlap'])}</h3>{audience_overlap_html(board)}"
+        "</div></div></section>"
+    )
+
+
 # ---- page ---------------------------------------------------------------------
 
 STYLE = """
@@ -626,6 +761,9 @@ svg .count{fill:#333}
 svg .cell-count{font-size:14px;font-weight:600}
 svg .cell-mean{font-size:11px}
 svg .stage-text{font-size:13px;font-weight:600;fill:#10351a}
+table.overlap{border-collapse:collapse;font-size:12px}
+table.overlap td,table.overlap th{border:1px solid #e2e5ea;padding:4px 8px}
+table.overlap td{text-align:right}
 """
 
 
@@ -694,6 +832,7 @@ def render_html(board: Dashboard) -> str:
 <section><h2>{_e(text["funnel"])}</h2>{funnel_svg(board)}</section>
 <section><h2>{_e(text["migration"])}</h2>{migration_body}</section>
 </div>
+{audience_section(board)}
 <h2>{_e(text["tags"])}</h2>
 {"".join(tag_sections)}
 </main>

@@ -61,7 +61,8 @@ def test_publish_writes_every_mart_and_switches_current(
         )
     }
     assert set(MART_TABLES) <= marts
-    assert set(info["tables"]) == marts | {"tag_value_labels", "tag_registry"}
+    reference = {"tag_value_labels", "tag_registry", "audience_registry"}
+    assert set(info["tables"]) == marts | reference
     for table, rows in info["tables"].items():
         schema = info["source_schemas"][table]
         assert rows == demo_build.scalar(f"select count(*) from {schema}.{table}")

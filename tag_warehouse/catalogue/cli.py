@@ -20,12 +20,20 @@ from tag_warehouse.catalogue.render import (
     PREVIEW_DIR,
     render_all,
 )
+from tag_warehouse.catalogue.render_audiences import AUDIENCES_DIR
 from tag_warehouse.catalogue.schema import HandwrittenMetric
 
 ROOT = Path(__file__).resolve().parents[2]
 # Folders where every file carrying the GENERATED mark belongs to the generator:
 # one the catalogue no longer gives (a removed dimension) is deleted.
-MANAGED_DIRS = [MARTS_DIR, PREVIEW_DIR, DECLARED_DIR, "snapshots", "macros/catalogue"]
+MANAGED_DIRS = [
+    MARTS_DIR,
+    PREVIEW_DIR,
+    DECLARED_DIR,
+    AUDIENCES_DIR,
+    "snapshots",
+    "macros/catalogue",
+]
 HANDWRITTEN_UNIT_TESTS = f"{MARTS_DIR}/_customer_tags__unit_tests.yml"
 
 

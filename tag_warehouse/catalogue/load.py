@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from tag_warehouse.catalogue.audiences import Audience, Field_, load_audiences
 from tag_warehouse.catalogue.schema import (
     NUMERIC_TYPES,
     SOURCE_COLUMNS,
@@ -79,6 +80,11 @@ class Catalogue:
     project_vars: dict[str, Any]
     sha256: str
     files: list[str] = field(default_factory=list)
+    audiences: list[Audience] = field(default_factory=list)
+    fields: dict[str, Field_] = field(default_factory=dict)
+
+    def audiences_with(self, *statuses: str) -> list[Audience]:
+        return [item for item in self.audiences if item.status in statuses]
 
     def tags(self, *statuses: str) -> list[tuple[Dimension, Tag]]:
         statuses = statuses or ("draft", "active", "deprecated")
@@ -246,6 +252,8 @@ def load(root: Path) -> Catalogue:
         for declared in metrics_file.declared:
             _check_declared(declared, shown, project_vars, problems)
     _check_dimensions(dimensions, metrics, project_vars, problems)
+    fields = condition_fields(_ordered(dimensions), metrics) if not problems else {}
+    audiences = load_audiences(root, fields, problems) if not problems else []
     if problems:
         raise CatalogueError(problems)
     return Catalogue(
@@ -255,7 +263,38 @@ def load(root: Path) -> Catalogue:
         project_vars,
         catalogue_sha256(root),
         [path.relative_to(root).as_posix() for path in catalogue_files(root)],
+        audiences,
+        fields,
     )
+
+
+def condition_fields(
+    dimensions: list[Dimension], metrics: dict[str, Metric]
+) -> dict[str, Field_]:
+    """The names an audience condition may use: every active tag (read from
+    customer_profile, overrides applied) and every metric an active mart shows
+    (read from the first such mart). A tag wins over a metric of its name."""
+    from tag_warehouse.catalogue.compile import mart_columns
+
+    fields: dict[str, Field_] = {}
+    for dim in dimensions:
+        active = dim.tags("active")
+        for name in mart_columns(dim, active) if active else []:
+            metric = metrics.get(name)
+            if metric is not None and name not in fields:
+                fields[name] = Field_(name, "metric", metric.value_type, dim.mart)
+    for dim in dimensions:
+        for tag in dim.tags("active"):
+            codes = tuple(value.code for value in tag.values)
+            numeric = all(isinstance(code, int) for code in codes)
+            fields[tag.name] = Field_(
+                tag.name,
+                "tag",
+                "integer" if numeric else "code",
+                "customer_profile",
+                None if tag.open_values else codes,
+            )
+    return fields
 
 
 # The built-in dimensions keep the order of the spec; others follow by name.

@@ -36,6 +36,7 @@ from tag_warehouse.catalogue.load import (
     Catalogue,
     Dimension,
 )
+from tag_warehouse.catalogue.render_audiences import audience_files
 from tag_warehouse.catalogue.schema import Bands, Labels, Tag, VarRef
 
 MARTS_DIR = "models/marts/customer_tags"
@@ -1186,4 +1187,5 @@ def render_all(cat: Catalogue, readme: str, project: str) -> dict[str, str]:
     files["dbt_project.yml"] = replace_block(
         project, VARS_START, VARS_END, vars_block(cat), "dbt_project.yml"
     )
+    files.update(audience_files(cat))
     return files
