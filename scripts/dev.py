@@ -208,6 +208,7 @@ def test(_: argparse.Namespace) -> int:
             "--numprocesses=auto",
             "--maxprocesses=4",
             "--dist=loadfile",
+            "--no-loadscope-reorder",  # the order of tests/conftest.py LONGEST_FILES
         ],
     }
     lint_command = [BIN / "sqlfluff", "lint", "models", "analyses"]

@@ -6,17 +6,61 @@ a file lock, and the others reuse it (they only read it)."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from dbt_helpers import FIXTURES, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
+from dbt_helpers import (
+    FIXTURES,
+    PARSE_CACHE_ENV,
+    SMALL_DATA_VARS,
+    DbtRun,
+    generated_raw,
+    run_dbt,
+)
 from filelock import FileLock
 from published_reader import Rebuild, rebuild_while_reading
 
 T = TypeVar("T")
+
+# The files that take longest, longest first: whole files go to one process each
+# (--dist=loadfile --no-loadscope-reorder in scripts/dev.py), and a long file
+# started last would keep one process busy while the others wait. The cross-engine
+# file needs no session build, so it runs while another process makes them.
+LONGEST_FILES = (
+    "test_engines.py",
+    "test_orchestration.py",
+    "test_incremental.py",
+    "test_catalogue.py",
+    "test_clv_fit_failures.py",
+    "test_audience_builds.py",
+    "test_operations.py",
+    "test_warehouse_in_use.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One parse cache for the session (tests/dbt_helpers.py cached_parse), made by
+    the main process before the xdist workers start, so they share it."""
+    if PARSE_CACHE_ENV not in os.environ:
+        cache = tempfile.mkdtemp(prefix="tag_warehouse_parses_")
+        os.environ[PARSE_CACHE_ENV] = cache
+        config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return (
+            LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+        )
+
+    items.sort(key=rank)  # stable: the other files keep their order
 
 
 def shared(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import os
+import pprint
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +15,9 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
+from dbt.contracts.files import FileHash
+from dbt.parser.manifest import ManifestLoader
+from dbt.version import __version__ as dbt_version
 
 from tag_warehouse.generate import Format, generate, write
 
@@ -23,6 +30,13 @@ SMALL_DATA_VARS = {"ltv_enabled": False}
 # For builds whose tests only look at the outputs (the data and unit tests run in
 # the session builds dirty_build and demo_build): seeds, models and snapshots.
 MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+# Where run_dbt keeps one parsed project (dbt's partial_parse.msgpack) per set of
+# vars, shared by the xdist workers (tests/conftest.py sets it for the session).
+PARSE_CACHE_ENV = "TAG_WAREHOUSE_TEST_PARSE_CACHE"
+# Vars that only the SQL run by dbt reads, never the parsed project (no config,
+# no test severity, no python model config reads them): builds that differ only
+# in these share a parse.
+RUN_TIME_ONLY_VARS = frozenset({"raw_data_path"})
 
 
 @dataclass
@@ -67,6 +81,7 @@ def run_dbt(
         "as_of_date": as_of,
         **(extra_vars or {}),
     }
+    parse_cache = cached_parse(variables, command, target_path)
     messages: list[str] = []
     runner = dbtRunner(
         callbacks=[
@@ -93,7 +108,82 @@ def run_dbt(
         ]
     )
     release_duckdb()
+    if parse_cache is not None:
+        keep_parse(target_path, parse_cache)
     return DbtRun(bool(result.success), messages, db_path, target_path, result.result)
+
+
+def _state_check_ignoring_run_time_vars(loader: ManifestLoader) -> Any:
+    """dbt's check of a saved parse, leaving out what only the SQL dbt runs reads:
+    the RUN_TIME_ONLY_VARS and the per-test file locations of the profile (the
+    DuckDB file and its temp directory). dbt rejects a saved parse whenever any CLI
+    var or connection setting differs."""
+    state = _dbt_state_check(loader)
+    config = loader.root_project
+    parse_vars = {
+        name: value
+        for name, value in config.cli_vars.items()
+        if name not in RUN_TIME_ONLY_VARS
+    }
+    vars_contents = "\x00".join(
+        [
+            pprint.pformat(parse_vars),
+            getattr(config.args, "profile", "") or "",
+            getattr(config.args, "target", "") or "",
+            dbt_version,
+        ]
+    )
+    connection = dict(config.credentials.connection_info())
+    connection.pop("path", None)
+    for options in ("config_options", "settings"):
+        if isinstance(connection.get(options), dict):
+            connection[options] = {
+                name: value
+                for name, value in connection[options].items()
+                if name != "temp_directory"
+            }
+    return dataclasses.replace(
+        state,
+        vars_hash=FileHash.from_contents(vars_contents),
+        profile_hash=FileHash.from_contents(pprint.pformat(sorted(connection.items()))),
+    )
+
+
+_dbt_state_check = ManifestLoader.build_manifest_state_check
+ManifestLoader.build_manifest_state_check = _state_check_ignoring_run_time_vars  # type: ignore[method-assign]
+
+
+def cached_parse(
+    variables: dict[str, Any], command: list[str], target_path: Path
+) -> Path | None:
+    """The session's saved parse for these vars and target (copied into a target
+    folder that has none, so dbt parses only what changed), or None when the
+    session keeps no cache. dbt itself still checks every file's checksum."""
+    cache_dir = os.environ.get(PARSE_CACHE_ENV)
+    if not cache_dir:
+        return None
+    parse_vars = {k: v for k, v in variables.items() if k not in RUN_TIME_ONLY_VARS}
+    target = command[command.index("--target") + 1] if "--target" in command else ""
+    key = hashlib.sha256(
+        pprint.pformat([parse_vars, target, str(ROOT)]).encode()
+    ).hexdigest()[:16]
+    cached = Path(cache_dir) / f"{key}.msgpack"
+    saved = target_path / "partial_parse.msgpack"
+    if cached.exists() and not saved.exists():
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, saved)
+    return cached
+
+
+def keep_parse(target_path: Path, cached: Path) -> None:
+    """Save this run's parse for the next run with the same vars (atomically:
+    another xdist worker may be reading the cache)."""
+    saved = target_path / "partial_parse.msgpack"
+    if not saved.exists():
+        return
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copyfile(saved, partial)
+    os.replace(partial, cached)
 
 
 def release_duckdb() -> None:
