@@ -81,7 +81,7 @@ def run_dbt(
         "as_of_date": as_of,
         **(extra_vars or {}),
     }
-    parse_cache = cached_parse(variables, command, target_path)
+    parse_cache = cached_parse(variables, command, target_path, project_dir)
     messages: list[str] = []
     runner = dbtRunner(
         callbacks=[
@@ -154,7 +154,7 @@ ManifestLoader.build_manifest_state_check = _state_check_ignoring_run_time_vars 
 
 
 def cached_parse(
-    variables: dict[str, Any], command: list[str], target_path: Path
+    variables: dict[str, Any], command: list[str], target_path: Path, project: Path
 ) -> Path | None:
     """The session's saved parse for these vars and target (copied into a target
     folder that has none, so dbt parses only what changed), or None when the
@@ -165,7 +165,7 @@ def cached_parse(
     parse_vars = {k: v for k, v in variables.items() if k not in RUN_TIME_ONLY_VARS}
     target = command[command.index("--target") + 1] if "--target" in command else ""
     key = hashlib.sha256(
-        pprint.pformat([parse_vars, target, str(ROOT)]).encode()
+        pprint.pformat([parse_vars, target, str(project)]).encode()
     ).hexdigest()[:16]
     cached = Path(cache_dir) / f"{key}.msgpack"
     saved = target_path / "partial_parse.msgpack"
