@@ -220,14 +220,14 @@ def _export(
                     [schema, name],
                 ).fetchall()
             }
+            # A table's newest as_of_date is the build it shows: a history
+            # (audience_sizes, rfm_segment_cuts) keeps the earlier builds' rows.
             if schema == MART_SCHEMA and "as_of_date" in columns:
-                as_of_dates.update(
-                    str(row[0])
-                    for row in con.execute(
-                        f'select distinct as_of_date from "{schema}"."{name}"'
-                        " where as_of_date is not null"
-                    ).fetchall()
-                )
+                newest = con.execute(
+                    f'select max(as_of_date) from "{schema}"."{name}"'
+                ).fetchone()[0]
+                if newest is not None:
+                    as_of_dates.add(str(newest))
         con.execute("commit")
     finally:
         con.close()

@@ -30,7 +30,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from tag_warehouse.catalogue.schema import Identifier, Labels, Status, Strict, Text
+from tag_warehouse.catalogue.schema import (
+    NUMERIC_TYPES,
+    Identifier,
+    Labels,
+    Status,
+    Strict,
+    Text,
+)
 
 AUDIENCES_FILE = "catalogue/audiences.yml"
 HOLDOUT_SCALE = 2**32
@@ -221,12 +228,12 @@ class Field_:
 
     name: str
     kind: Literal["tag", "metric"]
-    type: str  # code, integer, number, text, date, boolean
+    type: str  # code, or a metric type (schema.MetricType)
     relation: str  # customer_profile, or the mart that shows the metric
     codes: tuple[Any, ...] | None = None  # a tag's allowed values (None: open)
 
 
-ORDERED_TYPES = {"integer", "number", "date"}
+ORDERED_TYPES = {*NUMERIC_TYPES, "date"}
 
 
 def check_condition(node: Node, fields: dict[str, Field_]) -> list[str]:
@@ -257,7 +264,7 @@ def _value_problem(field: Field_, value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return f"{name} is a {field.type}, not {str(value).lower()}"
-    if field.type in ("integer", "number"):
+    if field.type in NUMERIC_TYPES:
         if not isinstance(value, (int, Decimal)):
             return f"{name} is a number, not the text {value!r}"
         if field.type == "integer" and field.kind == "tag" and not _whole(value):
