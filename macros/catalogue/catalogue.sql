@@ -7,7 +7,7 @@
     {{ return({
         'customer_tags_basic': ['customer_type', 'industry', 'company_size', 'region'],
         'customer_tags_behavior': ['purchase_frequency', 'recency', 'product_preference'],
-        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv'],
+        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk'],
         'customer_tags_preference': ['price_sensitivity', 'service_preference', 'decision_role'],
         'customer_tags_lifecycle': ['lifecycle_stage'],
         'customer_tags_service': ['complaints', 'consultation_frequency', 'satisfaction'],
@@ -20,7 +20,7 @@
     {{ return({
         'customer_tags_basic': ['customer_type', 'industry', 'company_size', 'region'],
         'customer_tags_behavior': ['purchase_frequency', 'recency', 'product_preference'],
-        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv'],
+        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk'],
         'customer_tags_preference': ['price_sensitivity', 'service_preference', 'decision_role'],
         'customer_tags_lifecycle': ['lifecycle_stage'],
         'customer_tags_service': ['complaints', 'consultation_frequency', 'satisfaction'],
@@ -35,7 +35,7 @@
 {#- sha256 of the catalogue files this project was generated from; the
     on-run-start check_catalogue_fresh() compares it with the files. -#}
 {% macro catalogue_sha256() %}
-    {{ return('8a69f2b294b76f09b5ce3c52f92664edda58d53206ee3216143e86f8980ba30d') }}
+    {{ return('c866b310630a145fc8b608fa74a785d4e1bab955b8b5b1372852d385000a3c00') }}
 {% endmacro %}
 
 {#- The catalogue files, in the order their hash is computed. -#}
@@ -46,6 +46,8 @@
 {#- Bounds of the vars catalogue files declare (validate_vars checks them). -#}
 {% macro catalogue_var_bounds() %}
     {{ return({
+        'churn_risk_high_below': [0, 1],
+        'churn_risk_medium_below': [0, 1],
         'consultation_high_min': [1, 100000],
         'consultation_medium_min': [2, 100000]
     }) }}
@@ -68,6 +70,7 @@
         ['level_ordinary_min_rfm', 'level_important_min_rfm', 'level_vip_min_rfm'],
         ['profit_medium_min', 'profit_high_above'],
         ['ltv_medium_min', 'ltv_high_above'],
+        ['churn_risk_high_below', 'churn_risk_medium_below'],
         ['promo_medium_min', 'promo_high_above'],
         ['lifecycle_active_max_days', 'lifecycle_at_risk_max_days'],
         ['consultation_medium_min', 'consultation_high_min'],

@@ -598,6 +598,54 @@ unpivoted as (
     select
         customer_id,
         as_of_date,
+        'customer_tags_value' as mart,
+        'churn_risk' as tag,
+        cast(churn_risk as varchar) as rule_value,
+        case cast(churn_risk as varchar)
+            when 'unknown' then '无存活概率（从未有有效订单，或 MBG/NBD 模型关闭或未拟合）'
+            when 'high'
+                then
+                    '存活概率 '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || '（< {{ var("churn_risk_high_below") }}）'
+            when 'medium'
+                then
+                    '存活概率 '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || '（{{ var("churn_risk_high_below") }}–'
+                    || '{{ var("churn_risk_medium_below") }}）'
+            when 'low'
+                then
+                    '存活概率 '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || '（≥ {{ var("churn_risk_medium_below") }}）'
+        end as reason_zh,
+        case cast(churn_risk as varchar)
+            when 'unknown'
+                then 'no P(alive): no valid order ever, or the MBG/NBD model disabled or not fitted'
+            when 'high'
+                then
+                    'P(alive) '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || ' (< {{ var("churn_risk_high_below") }})'
+            when 'medium'
+                then
+                    'P(alive) '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || ' ({{ var("churn_risk_high_below") }}–'
+                    || '{{ var("churn_risk_medium_below") }})'
+            when 'low'
+                then
+                    'P(alive) '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || ' (≥ {{ var("churn_risk_medium_below") }}'
+                    || ')'
+        end as reason_en
+    from customer_tags_value
+    union all
+    select
+        customer_id,
+        as_of_date,
         'customer_tags_preference' as mart,
         'price_sensitivity' as tag,
         cast(price_sensitivity as varchar) as rule_value,
