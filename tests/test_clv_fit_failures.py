@@ -233,6 +233,7 @@ def test_mixed_base_fills_ltv_for_every_customer_with_a_valid_order(
     assert mixed_build.success, mixed_build.log
     fits = fit_table(mixed_build)
     assert set(fits["status"]) == {"fitted"}
+    assert set(fits["model"]) == {"bgnbd", "gamma_gamma", "mbgnbd"}
     spend = fits[fits["model"] == "gamma_gamma"].set_index("parameter")
     assert set(spend["spend_remedy"]) == {"winsorised"}
     assert spend.loc["q", "value"] > 1
@@ -262,15 +263,25 @@ def test_a_failed_fit_only_makes_ltv_unknown_and_warns(
     tags = marts(tiny_build)
     assert set(tags["customer_tags_value"]["ltv"]) == {"unknown"}
     assert tags["customer_tags_value"]["predicted_ltv"].isna().all()
-    # Every other tag is what a build without LTV gives.
+    # Every other tag is what a build without LTV and without MBG/NBD gives: the
+    # MBG/NBD (p_alive, churn_risk) stands apart from the LTV both ways.
     without = run_dbt(
-        ["build", *MODELS_ONLY], tmp_path, tiny_raw, extra_vars={"ltv_enabled": False}
+        ["build", *MODELS_ONLY],
+        tmp_path,
+        tiny_raw,
+        extra_vars={"ltv_enabled": False, "churn_risk_enabled": False},
     )
     assert without.success, without.log
-    disabled = fit_table(without)
+    disabled = fit_table(without).set_index("model")
     assert set(disabled["status"]) == {"disabled"}
-    for mart, frame in marts(without).items():
-        pd.testing.assert_frame_equal(frame, tags[mart], check_dtype=False)
+    assert disabled.loc["mbgnbd", "reason"] == "var churn_risk_enabled is false"
+    churn = ["p_alive", "churn_risk"]
+    off = marts(without)
+    assert set(off["customer_tags_value"]["churn_risk"]) == {"unknown"}
+    assert off["customer_tags_value"]["p_alive"].isna().all()
+    for mart, frame in off.items():
+        kept = [column for column in frame.columns if column not in churn]
+        pd.testing.assert_frame_equal(frame[kept], tags[mart][kept], check_dtype=False)
 
 
 def test_a_failed_fit_fails_the_build_when_the_severity_is_error(

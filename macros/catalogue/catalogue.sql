@@ -7,7 +7,7 @@
     {{ return({
         'customer_tags_basic': ['customer_type', 'industry', 'company_size', 'region'],
         'customer_tags_behavior': ['purchase_frequency', 'recency', 'product_preference'],
-        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk'],
+        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk', 'rfm_segment'],
         'customer_tags_preference': ['price_sensitivity', 'service_preference', 'decision_role'],
         'customer_tags_lifecycle': ['lifecycle_stage'],
         'customer_tags_service': ['complaints', 'consultation_frequency', 'satisfaction'],
@@ -20,7 +20,7 @@
     {{ return({
         'customer_tags_basic': ['customer_type', 'industry', 'company_size', 'region'],
         'customer_tags_behavior': ['purchase_frequency', 'recency', 'product_preference'],
-        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk'],
+        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk', 'rfm_segment'],
         'customer_tags_preference': ['price_sensitivity', 'service_preference', 'decision_role'],
         'customer_tags_lifecycle': ['lifecycle_stage'],
         'customer_tags_service': ['complaints', 'consultation_frequency', 'satisfaction'],
@@ -35,7 +35,7 @@
 {#- sha256 of the catalogue files this project was generated from; the
     on-run-start check_catalogue_fresh() compares it with the files. -#}
 {% macro catalogue_sha256() %}
-    {{ return('c866b310630a145fc8b608fa74a785d4e1bab955b8b5b1372852d385000a3c00') }}
+    {{ return('5c867ecbce016de45d04ecdda75a2b455e320b04c884d6bc0f953d603f71a44c') }}
 {% endmacro %}
 
 {#- The catalogue files, in the order their hash is computed. -#}

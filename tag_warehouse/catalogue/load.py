@@ -4,6 +4,7 @@ each naming the file, the tag and the field, before any SQL is generated."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -487,6 +488,9 @@ def _check_tag(
         used.append(("rule.category.metric", category.metric))
         if category.when_null is not None:
             produced.append(("rule.category.when_null", category.when_null))
+        for index, name in enumerate(category.shows):
+            used.append((f"rule.category.shows[{index}]", name))
+        _check_placeholders(tag, where, ["value", *category.shows], problems)
     else:
         summed = tag.rule.sum
         assert summed is not None
@@ -514,10 +518,37 @@ def _check_tag(
                 f" {', '.join(sorted(foreign))}, not from the tag's authoritative"
                 f" source ({', '.join(tag.sources)})"
             )
-    for label in (tag.reason, tag.null_reason):
+    if kind != "category":
+        for value in tag.values:
+            if value.reason is not None:
+                problems.append(
+                    f"{where}: values: code {value.code}: a reason of its own needs a"
+                    " category rule (bands take theirs from the band)"
+                )
+    labels = [tag.reason, tag.null_reason, *(value.reason for value in tag.values)]
+    for label in labels:
         for text in (label.zh, label.en) if label else ():
             if any(mark in text for mark in ("{{", "{%", "{#", "}}")):
                 problems.append(f"{where}: reason: templates may not contain Jinja")
+
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _check_placeholders(
+    tag: Tag, where: str, allowed: list[str], problems: list[str]
+) -> None:
+    """A category tag's reasons may name {value} and the metrics it `shows`."""
+    labels = [tag.reason, *(value.reason for value in tag.values)]
+    for label in labels:
+        for text in (label.zh, label.en) if label else ():
+            for name in PLACEHOLDER.findall(text):
+                if name not in allowed:
+                    problems.append(
+                        f"{where}: reason: placeholder {{{name}}} is neither"
+                        " {value} nor a metric listed in rule.category.shows"
+                        f" ({', '.join(allowed[1:]) or 'none'})"
+                    )
 
 
 def _check_order(

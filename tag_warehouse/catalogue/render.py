@@ -974,6 +974,11 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
     template = getattr(tag.reason, lang)
     null_text = getattr(tag.null_reason, lang) if tag.null_reason else None
     bands = rule_bands(tag)
+    category = tag.rule.category
+    if category is not None and (
+        category.shows or any(value.reason for value in tag.values)
+    ):
+        return _category_reason_sql(cat, tag, lang)
     if bands is None:
         value = _value_sql(cat, tag.name, True)
         parts = _template_parts(template, value, "")
@@ -1018,6 +1023,51 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
         )
     body = "\n            ".join(whens)
     return f"case cast({tag.name} as varchar)\n            {body}\n        end"
+
+
+def _placeholder_parts(template: str, values: dict[str, str]) -> list[str]:
+    """'text {name} text' as the parts of a SQL concatenation, each {name} the SQL
+    of a column (load checked every name)."""
+    parts: list[str] = []
+    rest = template
+    while True:
+        start = rest.find("{")
+        end = rest.find("}", start + 1)
+        if start < 0 or end < 0:
+            break
+        parts += _literal_parts(rest[:start])
+        parts.append(values[rest[start + 1 : end]])
+        rest = rest[end + 1 :]
+    if rest or not parts:
+        parts += _literal_parts(rest)
+    return parts
+
+
+def _category_reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
+    """A category tag's reason: per value its own template (else the tag's),
+    with {value} and the `shows` metrics as placeholders; the null reason for
+    the when_null code."""
+    category = tag.rule.category
+    assert category is not None
+    values = {"value": _value_sql(cat, tag.name, True)}
+    values |= {name: _value_sql(cat, name, False) for name in category.shows}
+    template = getattr(tag.reason, lang)
+    whens = []
+    if category.when_null is not None and tag.null_reason is not None:
+        text = getattr(tag.null_reason, lang)
+        whens.append(_when(sql_literal(category.when_null), [sql_literal(text)]))
+    for value in tag.values:
+        if value.reason is not None and value.code != category.when_null:
+            parts = _placeholder_parts(getattr(value.reason, lang), values)
+            whens.append(_when(sql_literal(str(value.code)), parts))
+    default = _concat(_placeholder_parts(template, values), "                ")
+    if not whens:
+        return _concat(_placeholder_parts(template, values), "        ")
+    body = "\n            ".join(whens)
+    return (
+        f"case cast({tag.name} as varchar)\n            {body}\n"
+        f"            else\n                {default}\n        end"
+    )
 
 
 def unpivoted_sql(cat: Catalogue) -> str:
