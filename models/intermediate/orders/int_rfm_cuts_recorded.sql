@@ -2,13 +2,14 @@
     method, r_cut, f_cut, m_cut (rounded for display; the exact fractions beside
     them), |P| and the customers set apart as new. History is kept: on DuckDB the
     table is incremental on as_of_date, so a rebuild for a day replaces that
-    day's row and other days stay (DECISIONLOG 2026-12-02); other engines build a
-    table of the current build only. -#}
+    day's row and other days stay (DECISIONLOG 2026-12-02); a column added later
+    is appended, so the history survives an upgrade. Other engines build a table
+    of the current build only. -#}
 {{ config(
     materialized='incremental' if target.type == 'duckdb' else 'table',
     incremental_strategy='delete+insert',
     unique_key='as_of_date',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
 ) }}
 
 with
