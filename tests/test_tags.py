@@ -58,6 +58,21 @@ def test_every_tag_matches_the_spec_for_every_customer(demo_build: DbtRun) -> No
             )
 
 
+def test_p_alive_is_the_closed_form_of_the_fitted_mbgnbd(demo_build: DbtRun) -> None:
+    """p_alive of the value mart equals spec 3.2's closed form evaluated on the
+    parameters in the fit table (tests/tag_oracle.py), null without a valid
+    order."""
+    with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
+        expected = oracle_tags(con, dt.date.fromisoformat(AS_OF))["p_alive"]
+    actual = mart_frame(demo_build, "customer_tags_value")["p_alive"]
+    assert list(actual.isna()) == list(expected.isna())
+    assert expected.notna().sum() > 1000
+    present = expected.notna()
+    assert actual[present].astype(float).to_numpy() == pytest.approx(
+        expected[present].astype(float).to_numpy(), rel=1e-9, abs=1e-12
+    )
+
+
 def test_tags_beyond_the_spec_have_generated_boundary_tests(demo_build: DbtRun) -> None:
     """A tag an analyst adds (not in the spec, so not in the oracle) is covered by
     the unit test the catalogue generates from its bands, or is categorical."""
@@ -94,6 +109,7 @@ def test_ltv_fit_converged_and_fills_every_customer(demo_build: DbtRun) -> None:
     assert [(m, ok, n) for m, ok, n, _ in fits] == [
         ("bgnbd", True, 4),
         ("gamma_gamma", True, 3),
+        ("mbgnbd", True, 4),
     ]
     assert all(low > 0 for *_, low in fits)
     assert (
