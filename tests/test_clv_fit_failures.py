@@ -314,3 +314,33 @@ def test_bad_clv_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) -> Non
     assert "clv_fit_failure_severity must be warn or error, got 'fatal'" in run.log
     assert "ltv_spend_remedy must be none or winsorise, got 'cap'" in run.log
     assert "ltv_winsorise_quantiles must be a list of numbers" in run.log
+
+
+def test_bad_segment_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) -> None:
+    """The vars of rfm_segment and churn_risk (spec 3.1, 3.2) are checked with the
+    others: choices, booleans, whole numbers, bounds and the band order."""
+    variables: dict[str, Any] = {
+        "churn_risk_enabled": "yes",
+        "rfm_segment_single_order_as_new": 1,
+        "rfm_segment_cut": "quartile",
+        "rfm_segment_r_days": 2.5,
+        "rfm_segment_m_amount": -1,
+        "churn_risk_high_below": 0.8,
+        "churn_risk_medium_below": 0.7,
+    }
+    run = run_dbt(
+        ["run", "--select", "stg_crm__customers"],
+        tmp_path,
+        tiny_raw,
+        extra_vars=variables,
+    )
+    assert not run.success
+    for message in (
+        "churn_risk_enabled must be true or false, got 'yes'",
+        "rfm_segment_single_order_as_new must be true or false, got '1'",
+        "rfm_segment_cut must be mean, median or fixed, got 'quartile'",
+        "rfm_segment_r_days must be a whole number, got 2.5",
+        "rfm_segment_m_amount must be between 0 and 1000000000000, got -1",
+        "churn_risk_high_below (0.8) must be below churn_risk_medium_below (0.7)",
+    ):
+        assert message in run.log, message

@@ -622,7 +622,7 @@ unpivoted as (
         end as reason_zh,
         case cast(churn_risk as varchar)
             when 'unknown'
-                then 'no P(alive): no valid order ever, or the MBG/NBD model disabled or not fitted'
+                then 'no P(alive): no valid order, or MBG/NBD off or not fitted'
             when 'high'
                 then
                     'P(alive) '
