@@ -127,8 +127,8 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     the LTV model's prediction (int_customers_ltv_predicted; its maths is checked
     in tests/test_clv.py), unknown when the model did not run. churn_risk bands
     p_alive recomputed here by spec 3.2's closed form from the fitted MBG/NBD
-    parameters (column p_alive, not a tag); rfm_segment by spec 3.1 with exact
-    fractions."""
+    parameters (in frame.attrs['p_alive'], not a tag column); rfm_segment by spec
+    3.1 with exact fractions."""
     customers = con.sql("select * from staging.stg_crm__customers").df()
     orders = con.sql("select * from staging.stg_crm__orders").df()
     promotions = con.sql("select * from staging.stg_crm__promotions").df()
@@ -159,6 +159,7 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     rows = []
     alive_params = mbgnbd_params(con)
     rfm: dict[str, tuple[int, int, Fraction]] = {}
+    alive_by_customer: dict[str, float | None] = {}
     for customer in customers.itertuples():
         cid = customer.customer_id
         mine = valid_by.get(cid, empty_orders)
@@ -338,10 +339,12 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
                 "ltv": ltv,
                 "satisfaction": satisfaction,
                 "churn_risk": churn,
-                "p_alive": alive,
             }
         )
+        alive_by_customer[cid] = alive
     frame = pd.DataFrame(rows).set_index("customer_id").sort_index()
     segments = rfm_segments(rfm)
     frame["rfm_segment"] = [segments.get(cid, "none") for cid in frame.index]
+    # not a tag: beside the tags, for the check of the mart's p_alive column
+    frame.attrs["p_alive"] = pd.Series(alive_by_customer, dtype="float64").sort_index()
     return frame

@@ -63,7 +63,7 @@ def test_p_alive_is_the_closed_form_of_the_fitted_mbgnbd(demo_build: DbtRun) -> 
     parameters in the fit table (tests/tag_oracle.py), null without a valid
     order."""
     with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
-        expected = oracle_tags(con, dt.date.fromisoformat(AS_OF))["p_alive"]
+        expected = oracle_tags(con, dt.date.fromisoformat(AS_OF)).attrs["p_alive"]
     actual = mart_frame(demo_build, "customer_tags_value")["p_alive"]
     assert list(actual.isna()) == list(expected.isna())
     assert expected.notna().sum() > 1000
