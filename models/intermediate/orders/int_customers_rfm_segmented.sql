@@ -94,7 +94,9 @@ cut_population as (
 population as (
     select
         count(*) as population_size,
-        sum(case when is_new then 1 else 0 end) as new_customers
+        cast(
+            sum(case when is_new then 1 else 0 end) as {{ dbt.type_bigint() }}
+        ) as new_customers
     from measured
     where is_in_population
 ),
