@@ -51,7 +51,8 @@ SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 # dbt selection of the six tag marts and everything upstream (what the floor and
 # pandas compute, plus ltv); the project's other models (tag operations, semantic
 # layer, snapshots) come on top in the full build.
-LTV_OFF = {"ltv_enabled": False}
+# Neither competitor fits a model: the LTV and the MBG/NBD (churn_risk) are off.
+LTV_OFF = {"ltv_enabled": False, "churn_risk_enabled": False}
 TAG_MARTS_SELECTION = [f"+{mart}" for mart in TAG_MARTS]
 # Model metrics that are floats fitted by an optimiser: compared with a tolerance.
 FITTED_COLUMNS = ("predicted_ltv",)

@@ -7,9 +7,11 @@ so a test (or a curious reader) can check them against the marts.
 
 Charts: customers per tag value for every tag of the registry (grouped by
 dimension), the revenue Pareto curve, an R x F heatmap coloured by mean M, the
-lifecycle funnel and, when the published set has `customer_tag_changes`, the
-customer-level migration matrix; with the audience tables (catalogue/audiences.yml),
-the size of each active audience per build and the overlap of the active audiences.
+lifecycle funnel, the RFM eight-segment matrix (customers, revenue share and the
+build's cuts from `rfm_segment_cuts`), the churn-risk distribution over p_alive
+and, when the published set has `customer_tag_changes`, the customer-level
+migration matrix; with the audience tables (catalogue/audiences.yml), the size of
+each active audience per build and the overlap of the active audiences.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ PARETO_POINTS = 200
 CHANGES_TABLE = "customer_tag_changes"
 LEVEL_TAG = "customer_level"
 NEW_KEY = "__new__"
+CUTS_TABLE = "rfm_segment_cuts"
+# The RFM matrix: rows high / low value, columns by recency and frequency.
+RFM_ROWS = ("important", "general")
+RFM_COLUMNS = ("value", "develop", "keep", "retain")
+P_ALIVE_BINS = 10
 
 UI: dict[str, dict[str, str]] = {
     "en": {
@@ -64,6 +71,15 @@ UI: dict[str, dict[str, str]] = {
         "audiences": "Audiences",
         "audience_sizes": "Members per build (holdout included)",
         "audience_overlap": "Overlap: customers in both audiences (latest build)",
+        "rfm": "RFM eight segments",
+        "rfm_note": "Cuts ({method}): recent R ≤ {r} days, frequent F ≥ {f}, high"
+        " value M ≥ {m}; {population} customers with a window order. Cell:"
+        " customers and share of window revenue.",
+        "rfm_missing": "No RFM cuts published (table rfm_segment_cuts is absent).",
+        "rfm_outside": "Not segmented: {none}; new: {new}.",
+        "churn": "Churn risk (P(alive), MBG/NBD)",
+        "churn_note": "Customers per p_alive band of width 0.1, coloured by"
+        " churn_risk; {unknown} customers without p_alive (unknown).",
     },
     "zh": {
         "title": "客户标签看板",
@@ -94,6 +110,14 @@ UI: dict[str, dict[str, str]] = {
         "audiences": "人群",
         "audience_sizes": "各次构建的人群人数（含对照组）",
         "audience_overlap": "人群重叠：同时属于两个人群的客户数（最新构建）",
+        "rfm": "RFM 八大客户分群",
+        "rfm_note": "切分（{method}）：近 R ≤ {r} 天，高频 F ≥ {f}，高额 M ≥ {m}；"
+        "近365天有订单的客户 {population} 人。单元格：客户数与销售额占比。",
+        "rfm_missing": "未发布 RFM 切分（缺少 rfm_segment_cuts 表）。",
+        "rfm_outside": "未分群：{none}；新客户：{new}。",
+        "churn": "流失风险（存活概率 P(alive)，MBG/NBD）",
+        "churn_note": "按存活概率每 0.1 一档的客户数，颜色为流失风险；"
+        "无存活概率（未知）的客户 {unknown} 人。",
     },
 }
 DIMENSIONS: dict[str, dict[str, str]] = {
@@ -168,6 +192,23 @@ class Audiences:
     overlap: dict[tuple[str, str], int]  # (audience, audience) -> customers
 
 
+@dataclass(frozen=True)
+class RfmMatrix:
+    """Customers and window revenue per rfm_segment, and the build's cuts."""
+
+    cells: dict[str, tuple[int, float]]
+    revenue: float
+    cuts: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ChurnDistribution:
+    """Customers per p_alive bin (width 1 / P_ALIVE_BINS) and churn_risk code."""
+
+    bins: dict[tuple[int, str], int]
+    unknown: int
+
+
 @dataclass
 class Dashboard:
     """Everything the page shows, computed from one published version."""
@@ -184,6 +225,8 @@ class Dashboard:
     migration_note: str = ""
     tables: list[str] = field(default_factory=list)
     audiences: Audiences | None = None
+    rfm: RfmMatrix | None = None
+    churn: ChurnDistribution | None = None
 
     def label(self, tag: str, value: str) -> str:
         if value == NEW_KEY:
@@ -301,6 +344,42 @@ def lifecycle_funnel(
     return [(stage, int(counts.get(stage, 0))) for stage in stages.split("|")]
 
 
+def rfm_matrix(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> RfmMatrix:
+    """Customers and revenue per rfm_segment, and the cuts of this build."""
+    rows = con.execute(
+        "select rfm_segment, count(*), coalesce(sum(window_amount), 0)"
+        " from customer_tags_value group by 1"
+    ).fetchall()
+    cells = {str(code): (int(count), float(amount)) for code, count, amount in rows}
+    revenue = sum(amount for _, amount in cells.values())
+    cuts = None
+    if CUTS_TABLE in tables:
+        cursor = con.execute(
+            f"select * from {CUTS_TABLE} where as_of_date = (select max(as_of_date)"
+            " from customer_tags_value)"
+        )
+        names = [column[0] for column in cursor.description]
+        found = cursor.fetchone()
+        cuts = dict(zip(names, found, strict=True)) if found else None
+    return RfmMatrix(cells, revenue, cuts)
+
+
+def churn_distribution(con: duckdb.DuckDBPyConnection) -> ChurnDistribution:
+    """Customers per p_alive bin and churn_risk; those without p_alive apart."""
+    rows = con.execute(
+        f"select least(cast(floor(p_alive * {P_ALIVE_BINS}) as integer),"
+        f" {P_ALIVE_BINS - 1}), churn_risk, count(*) from customer_tags_value"
+        " where p_alive is not null group by all"
+    ).fetchall()
+    unknown = con.execute(
+        "select count(*) from customer_tags_value where p_alive is null"
+    ).fetchone()
+    return ChurnDistribution(
+        {(int(b), str(code)): int(count) for b, code, count in rows},
+        int(unknown[0]) if unknown else 0,
+    )
+
+
 def _pick(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
     return next((name for name in candidates if name in columns), None)
 
@@ -396,6 +475,8 @@ def build_dashboard(version_dir: Path, lang: str) -> Dashboard:
             migration_note=note,
             tables=tables,
             audiences=audiences(con, tables, lang),
+            rfm=rfm_matrix(con, tables),
+            churn=churn_distribution(con),
         )
     finally:
         con.close()
@@ -604,6 +685,127 @@ def funnel_svg(board: Dashboard) -> str:
     return "".join(parts)
 
 
+def rfm_svg(board: Dashboard) -> str:
+    """The eight segments as a 2 x 4 matrix: customers and revenue share."""
+    data = board.rfm
+    assert data is not None
+    left, top, cell_w, cell_h = 20, 10, 130, 60
+    width = left + cell_w * len(RFM_COLUMNS) + 10
+    height = top + cell_h * len(RFM_ROWS) + 10
+    segmented = sum(
+        data.cells.get(f"{row}_{column}", (0, 0.0))[0]
+        for row in RFM_ROWS
+        for column in RFM_COLUMNS
+    )
+    parts = [
+        f'<svg class="chart" data-chart="rfm-matrix" data-total="{segmented}"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' role="img" aria-label="{_e(UI[board.lang]["rfm"])}">'
+    ]
+    for row_index, row in enumerate(RFM_ROWS):
+        for column_index, column in enumerate(RFM_COLUMNS):
+            code = f"{row}_{column}"
+            count, amount = data.cells.get(code, (0, 0.0))
+            share = amount / data.revenue if data.revenue else 0.0
+            x, y = left + column_index * cell_w, top + row_index * cell_h
+            fill = _mix("#fdeaea", "#a50f15", share) if count else "#f4f4f4"
+            ink = "#ffffff" if share > 0.5 else "#222222"
+            label = board.label("rfm_segment", code)
+            parts.append(
+                f'<rect class="cell" x="{x + 1}" y="{y + 1}" width="{cell_w - 2}"'
+                f' height="{cell_h - 2}" fill="{fill}" data-segment="{_e(code)}"'
+                f' data-count="{count}" data-revenue-share="{share:.6f}">'
+                f"<title>{_e(label)}: {count:,}, {share:.1%}</title></rect>"
+                f'<text x="{x + cell_w / 2}" y="{y + 18}" text-anchor="middle"'
+                f' fill="{ink}" class="label">{_e(_short(label, 10))}</text>'
+                f'<text x="{x + cell_w / 2}" y="{y + 36}" text-anchor="middle"'
+                f' fill="{ink}" class="cell-count">{count:,}</text>'
+                f'<text x="{x + cell_w / 2}" y="{y + 52}" text-anchor="middle"'
+                f' fill="{ink}" class="cell-mean">{share:.1%}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def rfm_body(board: Dashboard) -> str:
+    """The matrix with the cuts of the build above it (or why they are missing)."""
+    data = board.rfm
+    if data is None:
+        return ""
+    text = UI[board.lang]
+    cuts = data.cuts
+    if cuts is None:
+        note = (
+            f'<p class="note" data-chart-skipped="rfm-cuts"'
+            f' data-reason="rfm_missing">{_e(text["rfm_missing"])}</p>'
+        )
+    else:
+        words = text["rfm_note"].format(
+            method=cuts["cut_method"],
+            r=cuts["r_cut"],
+            f=cuts["f_cut"],
+            m=_money(cuts["m_cut"] or 0),
+            population=f"{cuts['population_size']:,}",
+        )
+        note = (
+            f'<p class="note" data-rfm-cuts="{_e(cuts["cut_method"])}"'
+            f' data-r-cut="{_e(cuts["r_cut"])}" data-f-cut="{_e(cuts["f_cut"])}"'
+            f' data-m-cut="{_e(cuts["m_cut"])}"'
+            f' data-population="{cuts["population_size"]}">{_e(words)}</p>'
+        )
+    outside = text["rfm_outside"].format(
+        none=f"{data.cells.get('none', (0, 0.0))[0]:,}",
+        new=f"{data.cells.get('new', (0, 0.0))[0]:,}",
+    )
+    return f'{note}{rfm_svg(board)}<p class="note">{_e(outside)}</p>'
+
+
+CHURN_COLOURS = {"high": "#d62728", "medium": "#ff9f1c", "low": "#2ca02c"}
+
+
+def churn_svg(board: Dashboard) -> str:
+    """Stacked bars: customers per p_alive bin, split by churn_risk code."""
+    data = board.churn
+    assert data is not None
+    left, bottom, bar_w, plot_h = 40, 24, 48, 180
+    width = left + bar_w * P_ALIVE_BINS + 10
+    height = plot_h + bottom + 10
+    totals = [
+        sum(count for (b, _), count in data.bins.items() if b == index)
+        for index in range(P_ALIVE_BINS)
+    ]
+    largest = max(totals, default=0) or 1
+    parts = [
+        f'<svg class="chart" data-chart="churn-distribution"'
+        f' data-total="{sum(totals)}" data-unknown="{data.unknown}"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' role="img" aria-label="{_e(UI[board.lang]["churn"])}">'
+    ]
+    for index in range(P_ALIVE_BINS):
+        x = left + index * bar_w
+        y = 10 + plot_h
+        for code in ("high", "medium", "low"):
+            count = data.bins.get((index, code), 0)
+            if not count:
+                continue
+            bar = plot_h * count / largest
+            y -= bar
+            label = board.label("churn_risk", code)
+            parts.append(
+                f'<rect class="bin" x="{x + 2}" y="{y:.1f}" width="{bar_w - 4}"'
+                f' height="{bar:.1f}" fill="{CHURN_COLOURS[code]}"'
+                f' data-bin="{index}" data-risk="{code}" data-count="{count}">'
+                f"<title>{index / P_ALIVE_BINS:.1f}–{(index + 1) / P_ALIVE_BINS:.1f}"
+                f" {_e(label)}: {count:,}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + bar_w / 2}" y="{plot_h + 26}" text-anchor="middle"'
+            f' class="label">{index / P_ALIVE_BINS:.1f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def migration_svg(board: Dashboard) -> str:
     """The old level x new level matrix of recorded customer_level changes."""
     data = board.migration
@@ -787,6 +989,9 @@ def render_html(board: Dashboard) -> str:
             f' data-reason="{_e(board.migration_note)}">'
             f"{_e(text[board.migration_note])}</p>"
         )
+    churn_note = text["churn_note"].format(
+        unknown=f"{board.churn.unknown:,}" if board.churn else 0
+    )
     dimensions: dict[str, list[TagCounts]] = {}
     for tag in board.tags:
         dimensions.setdefault(tag.dimension, []).append(tag)
@@ -827,6 +1032,11 @@ def render_html(board: Dashboard) -> str:
 <p class="note"><b>{_e(pareto_note)}</b></p>{pareto_svg(board)}</section>
 <section><h2>{_e(text["heatmap"])}</h2><p class="note">{_e(text["heatmap_note"])}</p>
 {heatmap_svg(board)}</section>
+</div>
+<div class="row">
+<section><h2>{_e(text["rfm"])}</h2>{rfm_body(board)}</section>
+<section><h2>{_e(text["churn"])}</h2><p class="note">{_e(churn_note)}</p>
+{churn_svg(board)}</section>
 </div>
 <div class="row">
 <section><h2>{_e(text["funnel"])}</h2>{funnel_svg(board)}</section>

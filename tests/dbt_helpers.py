@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 AS_OF = "2026-06-30"
 # The hand-planted fixtures hold a handful of customers: far too few to fit the
-# CLV models, so their builds skip the LTV fit (ltv = unknown).
-SMALL_DATA_VARS = {"ltv_enabled": False}
+# CLV models, so their builds skip the LTV and MBG/NBD fits (ltv, churn_risk =
+# unknown).
+SMALL_DATA_VARS = {"ltv_enabled": False, "churn_risk_enabled": False}
 # For builds whose tests only look at the outputs (the data and unit tests run in
 # the session builds dirty_build and demo_build): seeds, models and snapshots.
 MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]

@@ -5,6 +5,9 @@ from the clean staging tables, so it checks the intermediate and mart layers."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+from decimal import Decimal
+from fractions import Fraction
 
 import duckdb
 import pandas as pd
@@ -60,10 +63,72 @@ def ltv_predictions(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return {customer: float(value) for customer, value in rows}
 
 
+def mbgnbd_params(con: duckdb.DuckDBPyConnection) -> dict[str, float] | None:
+    """The fitted MBG/NBD parameters of the fit table, None when not fitted."""
+    found = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_name = 'int_clv_models_fitted'"
+    ).fetchall()
+    if not found[0][0]:
+        return None
+    rows = con.execute(
+        "select parameter, value from intermediate.int_clv_models_fitted"
+        " where model = 'mbgnbd' and status = 'fitted'"
+    ).fetchall()
+    return {name: float(value) for name, value in rows} or None
+
+
+def p_alive(params: dict[str, float], days: pd.Series, as_of: pd.Timestamp) -> float:
+    """Spec 3.2 by its closed form on the customer's purchase days, in weeks (the
+    default ltv_time_unit): x repeat purchase days, t_x first to last, T first to
+    as_of_date."""
+    purchase_days = sorted(set(days))
+    first, last = purchase_days[0], purchase_days[-1]
+    x = len(purchase_days) - 1
+    t_x = (last - first).days / 7
+    big_t = (as_of - first).days / 7
+    r, alpha, a, b = (params[name] for name in ("r", "alpha", "a", "b"))
+    odds = (a / (b + x)) * math.exp(
+        (r + x) * (math.log(alpha + big_t) - math.log(alpha + t_x))
+    )
+    return 1 / (1 + odds)
+
+
+RFM_CODES = {
+    (True, True, True): "important_value",
+    (True, False, True): "important_develop",
+    (False, True, True): "important_keep",
+    (False, False, True): "important_retain",
+    (True, True, False): "general_value",
+    (True, False, False): "general_develop",
+    (False, True, False): "general_keep",
+    (False, False, False): "general_retain",
+}
+
+
+def rfm_segments(rfm: dict[str, tuple[int, int, Fraction]]) -> dict[str, str]:
+    """Spec 3.1 with the default vars (mean cuts, one-order customers not set
+    apart): customer -> code for the population P given as customer -> (R, F, M),
+    the means as exact fractions."""
+    if not rfm:
+        return {}
+    size = len(rfm)
+    r_cut = Fraction(sum(r for r, _, _ in rfm.values()), size)
+    f_cut = Fraction(sum(f for _, f, _ in rfm.values()), size)
+    m_cut = sum((m for _, _, m in rfm.values()), Fraction(0)) / size
+    return {
+        cid: RFM_CODES[(r <= r_cut, f >= f_cut, m >= m_cut)]
+        for cid, (r, f, m) in rfm.items()
+    }
+
+
 def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     """Every tag the project ships, of every clean customer, one row each. ltv bands
     the LTV model's prediction (int_customers_ltv_predicted; its maths is checked
-    in tests/test_clv.py), unknown when the model did not run."""
+    in tests/test_clv.py), unknown when the model did not run. churn_risk bands
+    p_alive recomputed here by spec 3.2's closed form from the fitted MBG/NBD
+    parameters (in frame.attrs['p_alive'], not a tag column); rfm_segment by spec
+    3.1 with exact fractions."""
     customers = con.sql("select * from staging.stg_crm__customers").df()
     orders = con.sql("select * from staging.stg_crm__orders").df()
     promotions = con.sql("select * from staging.stg_crm__promotions").df()
@@ -75,6 +140,7 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     valid = orders[orders["is_completed"] & (orders["order_date"] <= as_of_ts)].copy()
     valid["days"] = (as_of_ts - valid["order_date"]).dt.days
     window = valid[(valid["days"] >= 0) & (valid["days"] <= 364)].copy()
+    window["amount_exact"] = [Fraction(Decimal(str(v))) for v in window["amount"]]
     window["amount"] = window["amount"].astype(float)
     window["cost"] = window["cost"].astype(float)
 
@@ -91,6 +157,9 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
     promos_by, service_by = groups(promos), groups(service)
     empty_orders, empty_service = valid.iloc[0:0], service.iloc[0:0]
     rows = []
+    alive_params = mbgnbd_params(con)
+    rfm: dict[str, tuple[int, int, Fraction]] = {}
+    alive_by_customer: dict[str, float | None] = {}
     for customer in customers.itertuples():
         cid = customer.customer_id
         mine = valid_by.get(cid, empty_orders)
@@ -100,6 +169,22 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
         r_days = int(mine["days"].min()) if len(mine) else None
         first_days = int(mine["days"].max()) if len(mine) else None
         ever = len(mine) > 0
+        if f:
+            rfm[cid] = (int(r_days), int(f), sum(win["amount_exact"], Fraction(0)))
+        alive = (
+            p_alive(alive_params, mine["order_date"], as_of_ts)
+            if ever and alive_params is not None
+            else None
+        )
+        churn = (
+            "unknown"
+            if alive is None
+            else "high"
+            if alive < 0.3
+            else "medium"
+            if alive < 0.7
+            else "low"
+        )
 
         if len(win):
             per_category = win.groupby("product_category").agg(
@@ -253,6 +338,13 @@ def oracle_tags(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pd.DataFrame:
                 "consultation_frequency": consultation,
                 "ltv": ltv,
                 "satisfaction": satisfaction,
+                "churn_risk": churn,
             }
         )
-    return pd.DataFrame(rows).set_index("customer_id").sort_index()
+        alive_by_customer[cid] = alive
+    frame = pd.DataFrame(rows).set_index("customer_id").sort_index()
+    segments = rfm_segments(rfm)
+    frame["rfm_segment"] = [segments.get(cid, "none") for cid in frame.index]
+    # not a tag: beside the tags, for the check of the mart's p_alive column
+    frame.attrs["p_alive"] = pd.Series(alive_by_customer, dtype="float64").sort_index()
+    return frame

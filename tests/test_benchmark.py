@@ -5,6 +5,7 @@ appended day, report) behave. Small data only: no timings are asserted."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from tag_warehouse.benchmark import (
     ratios,
     tag_differences,
 )
-from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
+from tag_warehouse.pandas_tags import NOT_COVERED, TAG_COLUMNS, pandas_tags
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import benchmark as benchmark_cli  # noqa: E402
@@ -48,6 +49,14 @@ def test_floor_tags_equal_the_marts(dbt_tags: pd.DataFrame, demo_raw_dir: Path) 
     tags = floor_tags(demo_raw_dir, AS_OF_DATE)
     assert list(tags.columns) == list(TAG_COLUMNS)
     assert tag_differences(tags, dbt_tags) == {}
+
+
+def test_every_registry_tag_is_compared_or_listed_as_not_covered() -> None:
+    """A new tag cannot slip past the pandas and floor peers unnoticed."""
+    with open(ROOT / "seeds" / "tag_registry.csv", encoding="utf-8") as handle:
+        registry = {row["tag"] for row in csv.DictReader(handle)}
+    assert not set(TAG_COLUMNS) & set(NOT_COVERED)
+    assert set(TAG_COLUMNS) | set(NOT_COVERED) == registry
 
 
 def test_tag_differences_finds_a_changed_value(dbt_tags: pd.DataFrame) -> None:

@@ -135,6 +135,10 @@ BROKEN_CASES = {
         ),
         "tag complaints: null_reason.en: {raw_data_path} is not a numeric var",
     ),
+    "reason of its own on a band tag": (
+        lambda tag: tag["values"][0].__setitem__("reason", {"zh": "z", "en": "e"}),
+        "tag complaints: values: code none: a reason of its own needs a category rule",
+    ),
     "overlapping bands": (
         lambda tag: tag["rule"]["bands"]["rungs"].append(
             {"op": "<", "threshold": 1, "code": "one"}
@@ -172,6 +176,31 @@ def test_an_invalid_catalogue_stops_with_every_problem_named(
     assert "nothing was generated" in captured.err
     assert "Traceback" not in captured.err + captured.out
     assert (project / "seeds/tag_registry.csv").read_text() == before
+
+
+def test_a_category_reason_names_only_the_metrics_it_shows(tmp_path: Path) -> None:
+    """rfm_segment's reasons name R, F, M and the cuts through rule.category.shows;
+    a placeholder of a metric not shown (or misspelt) is named at load."""
+    project = copy_project(tmp_path / "project")
+
+    def misspell(data: dict[str, Any]) -> None:
+        tag = next(t for t in data["tags"] if t["name"] == "rfm_segment")
+        tag["values"][0]["reason"]["en"] = "R {days_since_last_ordr}"
+        tag["rule"]["category"]["shows"].append("promo_order_share")
+
+    edit_yaml(project / "catalogue/tags/value.yml", misspell)
+    with pytest.raises(CatalogueError) as raised:
+        load(project)
+    message = str(raised.value)
+    assert (
+        "tag rfm_segment: values: code important_value: reason.en:"
+        " {days_since_last_ordr} is not a placeholder: use {value},"
+        " {days_since_last_order}," in message
+    )
+    assert (
+        "tag rfm_segment: rule.category.shows[6]: metric promo_order_share comes"
+        " from promotions" in message
+    )
 
 
 def test_vars_a_catalogue_file_declares_are_checked_before_any_sql(

@@ -233,6 +233,7 @@ def test_mixed_base_fills_ltv_for_every_customer_with_a_valid_order(
     assert mixed_build.success, mixed_build.log
     fits = fit_table(mixed_build)
     assert set(fits["status"]) == {"fitted"}
+    assert set(fits["model"]) == {"bgnbd", "gamma_gamma", "mbgnbd"}
     spend = fits[fits["model"] == "gamma_gamma"].set_index("parameter")
     assert set(spend["spend_remedy"]) == {"winsorised"}
     assert spend.loc["q", "value"] > 1
@@ -262,15 +263,25 @@ def test_a_failed_fit_only_makes_ltv_unknown_and_warns(
     tags = marts(tiny_build)
     assert set(tags["customer_tags_value"]["ltv"]) == {"unknown"}
     assert tags["customer_tags_value"]["predicted_ltv"].isna().all()
-    # Every other tag is what a build without LTV gives.
+    # Every other tag is what a build without LTV and without MBG/NBD gives: the
+    # MBG/NBD (p_alive, churn_risk) stands apart from the LTV both ways.
     without = run_dbt(
-        ["build", *MODELS_ONLY], tmp_path, tiny_raw, extra_vars={"ltv_enabled": False}
+        ["build", *MODELS_ONLY],
+        tmp_path,
+        tiny_raw,
+        extra_vars={"ltv_enabled": False, "churn_risk_enabled": False},
     )
     assert without.success, without.log
-    disabled = fit_table(without)
+    disabled = fit_table(without).set_index("model")
     assert set(disabled["status"]) == {"disabled"}
-    for mart, frame in marts(without).items():
-        pd.testing.assert_frame_equal(frame, tags[mart], check_dtype=False)
+    assert disabled.loc["mbgnbd", "reason"] == "var churn_risk_enabled is false"
+    churn = ["p_alive", "churn_risk"]
+    off = marts(without)
+    assert set(off["customer_tags_value"]["churn_risk"]) == {"unknown"}
+    assert off["customer_tags_value"]["p_alive"].isna().all()
+    for mart, frame in off.items():
+        kept = [column for column in frame.columns if column not in churn]
+        pd.testing.assert_frame_equal(frame[kept], tags[mart][kept], check_dtype=False)
 
 
 def test_a_failed_fit_fails_the_build_when_the_severity_is_error(
@@ -303,3 +314,33 @@ def test_bad_clv_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) -> Non
     assert "clv_fit_failure_severity must be warn or error, got 'fatal'" in run.log
     assert "ltv_spend_remedy must be none or winsorise, got 'cap'" in run.log
     assert "ltv_winsorise_quantiles must be a list of numbers" in run.log
+
+
+def test_bad_segment_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) -> None:
+    """The vars of rfm_segment and churn_risk (spec 3.1, 3.2) are checked with the
+    others: choices, booleans, whole numbers, bounds and the band order."""
+    variables: dict[str, Any] = {
+        "churn_risk_enabled": "yes",
+        "rfm_segment_single_order_as_new": 1,
+        "rfm_segment_cut": "quartile",
+        "rfm_segment_r_days": 2.5,
+        "rfm_segment_m_amount": -1,
+        "churn_risk_high_below": 0.8,
+        "churn_risk_medium_below": 0.7,
+    }
+    run = run_dbt(
+        ["run", "--select", "stg_crm__customers"],
+        tmp_path,
+        tiny_raw,
+        extra_vars=variables,
+    )
+    assert not run.success
+    for message in (
+        "churn_risk_enabled must be true or false, got 'yes'",
+        "rfm_segment_single_order_as_new must be true or false, got '1'",
+        "rfm_segment_cut must be mean, median or fixed, got 'quartile'",
+        "rfm_segment_r_days must be a whole number, got 2.5",
+        "rfm_segment_m_amount must be between 0 and 1000000000000, got -1",
+        "churn_risk_high_below (0.8) must be below churn_risk_medium_below (0.7)",
+    ):
+        assert message in run.log, message

@@ -30,7 +30,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ANALYSIS_CHARTS = {"pareto", "rf-heatmap", "lifecycle-funnel"}
+ANALYSIS_CHARTS = {
+    "pareto",
+    "rf-heatmap",
+    "lifecycle-funnel",
+    "rfm-matrix",
+    "churn-distribution",
+}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +105,32 @@ def expected_numbers(db: DbtRun) -> dict[str, Any]:
     ]
     total = sum(amounts, Decimal(0))
     top = -(-len(amounts) // 5)  # ceil(20 %)
+    segments = {
+        code: (count, float(amount / total) if total else 0.0)
+        for code, count, amount in db.query(
+            "select rfm_segment, count(*), sum(window_amount)"
+            " from marts.customer_tags_value group by 1"
+        )
+        if code not in ("none", "new")
+    }
+    cuts = db.query(
+        "select cut_method, r_cut, f_cut, m_cut, population_size"
+        " from marts.rfm_segment_cuts where as_of_date = (select max(as_of_date)"
+        " from marts.customer_tags_value)"
+    )
+    churn = dict(
+        db.query(
+            "select churn_risk, count(*) from marts.customer_tags_value"
+            " where p_alive is not null group by 1"
+        )
+    )
     return {
+        "segments": segments,
+        "cuts": cuts[0],
+        "churn": churn,
+        "churn_unknown": db.scalar(
+            "select count(*) from marts.customer_tags_value where p_alive is null"
+        ),
         "tags": tag_counts,
         "heatmap": heatmap,
         "customers": len(amounts),
@@ -127,7 +158,28 @@ def check_numbers(elements: list[tuple[str, dict[str, str]]], expected: dict) ->
     bars: dict[str, dict[str, int]] = {}
     current_tag = ""
     cells, stages, migration = {}, {}, {}
+    segments: dict[str, tuple[int, float]] = {}
+    churn: dict[str, int] = {}
+    cuts_shown = False
     for tag, attrs in elements:
+        if tag == "rect" and "data-segment" in attrs and int(attrs["data-count"]):
+            segments[attrs["data-segment"]] = (
+                int(attrs["data-count"]),
+                float(attrs["data-revenue-share"]),
+            )
+        if tag == "rect" and "data-risk" in attrs:
+            risk = attrs["data-risk"]
+            churn[risk] = churn.get(risk, 0) + int(attrs["data-count"])
+        if tag == "svg" and attrs.get("data-chart") == "churn-distribution":
+            assert int(attrs["data-unknown"]) == expected["churn_unknown"]
+        if "data-rfm-cuts" in attrs:
+            cuts_shown = True
+            method, r_cut, f_cut, m_cut, population = expected["cuts"]
+            assert attrs["data-rfm-cuts"] == method
+            assert Decimal(attrs["data-r-cut"]) == r_cut
+            assert Decimal(attrs["data-f-cut"]) == f_cut
+            assert Decimal(attrs["data-m-cut"]) == m_cut
+            assert int(attrs["data-population"]) == population
         if tag == "svg" and attrs.get("data-chart") == "tag-counts":
             current_tag = attrs["data-tag"]
             assert int(attrs["data-total"]) == expected["customers"]
@@ -164,6 +216,12 @@ def check_numbers(elements: list[tuple[str, dict[str, str]]], expected: dict) ->
         "lifecycle"
     ]
     assert migration == expected["migration"]
+    assert segments.keys() == expected["segments"].keys()
+    for code, (count, share) in expected["segments"].items():
+        assert segments[code][0] == count
+        assert segments[code][1] == pytest.approx(share, abs=1e-6)
+    assert churn == expected["churn"]
+    assert cuts_shown
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

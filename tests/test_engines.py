@@ -3,9 +3,10 @@
 One small generated dirty data set (CSV) is built three times: on DuckDB from the
 files, and on a throw-away PostgreSQL cluster and a local Spark (one session for the
 loader and dbt) from the tables `scripts/engines.py load` writes. The six tag marts
-are compared tag by tag, customer by customer. ltv is a fitted Python model that
-only DuckDB runs, so DuckDB builds with ltv_enabled false here: ltv is `unknown`
-on every engine and is compared too.
+are compared tag by tag, customer by customer. ltv and churn_risk come from fitted
+Python models that only DuckDB runs, so DuckDB builds with ltv_enabled and
+churn_risk_enabled false here: both are `unknown` on every engine and are compared
+too.
 """
 
 from __future__ import annotations

@@ -333,6 +333,21 @@ def test_backdated_builds_reproduce_that_days_tags(dated_builds: DatedBuilds) ->
     assert not dated_builds.marts[DATES[0]].equals(dated_builds.marts[DATES[1]])
 
 
+def test_rfm_cut_history_keeps_one_row_per_build(dated_builds: DatedBuilds) -> None:
+    """rfm_segment_cuts keeps every build's cuts (incremental on as_of_date), each
+    with the population of that build's segmented customers."""
+    cuts = table(
+        dated_builds.last,
+        "select strftime(as_of_date, '%Y-%m-%d') as as_of_date, cut_method,"
+        " population_size from marts.rfm_segment_cuts order by 1",
+    )
+    assert list(cuts["as_of_date"]) == DATES
+    assert set(cuts["cut_method"]) == {"mean"}
+    for as_of, population in zip(DATES, cuts["population_size"], strict=True):
+        segments = dated_builds.marts[as_of].xs("rfm_segment", level="tag")["value"]
+        assert population == (segments != "none").sum() > 0
+
+
 def test_snapshots_record_exactly_the_tag_changes(dated_builds: DatedBuilds) -> None:
     recorded = dated_builds.last.query(
         "select customer_id, dimension, tag, old_value, new_value, changed_as_of,"

@@ -7,7 +7,7 @@
     {{ return({
         'customer_tags_basic': ['customer_type', 'industry', 'company_size', 'region'],
         'customer_tags_behavior': ['purchase_frequency', 'recency', 'product_preference'],
-        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv'],
+        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk', 'rfm_segment'],
         'customer_tags_preference': ['price_sensitivity', 'service_preference', 'decision_role'],
         'customer_tags_lifecycle': ['lifecycle_stage'],
         'customer_tags_service': ['complaints', 'consultation_frequency', 'satisfaction'],
@@ -20,7 +20,7 @@
     {{ return({
         'customer_tags_basic': ['customer_type', 'industry', 'company_size', 'region'],
         'customer_tags_behavior': ['purchase_frequency', 'recency', 'product_preference'],
-        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv'],
+        'customer_tags_value': ['r_score', 'f_score', 'm_score', 'rfm_total', 'customer_level', 'profit_contribution', 'ltv', 'churn_risk', 'rfm_segment'],
         'customer_tags_preference': ['price_sensitivity', 'service_preference', 'decision_role'],
         'customer_tags_lifecycle': ['lifecycle_stage'],
         'customer_tags_service': ['complaints', 'consultation_frequency', 'satisfaction'],
@@ -35,7 +35,7 @@
 {#- sha256 of the catalogue files this project was generated from; the
     on-run-start check_catalogue_fresh() compares it with the files. -#}
 {% macro catalogue_sha256() %}
-    {{ return('caa7f95857af2f802143a1058da67cdb9bd24290c30a309b7b042f0f6640a8a3') }}
+    {{ return('c8bc8e18cbd404d18cf6d5821353d5333c6ecf612e4be47f0a4eabd0a7e945c8') }}
 {% endmacro %}
 
 {#- The catalogue files, in the order their hash is computed. -#}
@@ -46,6 +46,8 @@
 {#- Bounds of the vars catalogue files declare (validate_vars checks them). -#}
 {% macro catalogue_var_bounds() %}
     {{ return({
+        'churn_risk_high_below': [0, 1],
+        'churn_risk_medium_below': [0, 1],
         'consultation_high_min': [1, 100000],
         'consultation_medium_min': [2, 100000]
     }) }}
@@ -81,6 +83,7 @@
         ['level_ordinary_min_rfm', 'level_important_min_rfm', 'level_vip_min_rfm'],
         ['profit_medium_min', 'profit_high_above'],
         ['ltv_medium_min', 'ltv_high_above'],
+        ['churn_risk_high_below', 'churn_risk_medium_below'],
         ['promo_medium_min', 'promo_high_above'],
         ['lifecycle_active_max_days', 'lifecycle_at_risk_max_days'],
         ['consultation_medium_min', 'consultation_high_min'],

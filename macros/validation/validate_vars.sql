@@ -48,6 +48,17 @@
         {%- do problems.append(
             "ltv_enabled must be true or false, got '" ~ var('ltv_enabled') ~ "'") -%}
     {%- endif -%}
+    {#- Booleans and choices of the segment tags (spec 3.1, 3.2). -#}
+    {%- for name in ['churn_risk_enabled', 'rfm_segment_single_order_as_new'] -%}
+        {%- if var(name) is not sameas true and var(name) is not sameas false -%}
+            {%- do problems.append(
+                name ~ " must be true or false, got '" ~ var(name) ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if var('rfm_segment_cut') not in ['mean', 'median', 'fixed'] -%}
+        {%- do problems.append("rfm_segment_cut must be mean, median or fixed, got '"
+            ~ var('rfm_segment_cut') ~ "'") -%}
+    {%- endif -%}
 
     {#- CLV fit failures and the spend remedy (models/intermediate/ltv). -#}
     {%- if var('clv_fit_failure_severity') not in ['warn', 'error'] -%}
@@ -161,6 +172,8 @@
         "company_large_above_employees": [1, 100000000],
         "complaints_multiple_min": [2, 1000000],
         "time_spine_years_back": [0, 100],
+        "rfm_segment_r_days": [0, 3660],
+        "rfm_segment_f_orders": [0, 100000],
     }) }}
 {% endmacro %}
 
@@ -181,6 +194,7 @@
         "ltv_high_above": [0, 1000000000000],
         "ltv_annual_discount_rate": [0, 1],
         "tag_health_max_unknown_share": [0, 1],
+        "rfm_segment_m_amount": [0, 1000000000000],
     }) }}
 {% endmacro %}
 

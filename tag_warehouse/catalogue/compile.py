@@ -71,6 +71,7 @@ def tag_metrics(tag: Tag) -> list[str]:
         names += [name for name in (bands.metric, bands.per, bands.shown) if name]
     elif tag.rule.category is not None:
         names.append(tag.rule.category.metric)
+        names += tag.rule.category.shows
     return names
 
 
@@ -88,9 +89,12 @@ def mart_columns(dim: Dimension, tags: list[Tag]) -> list[str]:
     columns = list(dim.spec.columns)
     names = {tag.name for tag in tags}
     for tag in tags:
-        shown = reason_metric(tag)
-        if shown and shown not in columns and shown not in names:
-            columns.append(shown)
+        shown = [reason_metric(tag)]
+        if tag.rule.category is not None:
+            shown += tag.rule.category.shows
+        for name in shown:
+            if name and name not in columns and name not in names:
+                columns.append(name)
     return columns
 
 

@@ -523,6 +523,8 @@ def _check_tag(
         used.append(("rule.category.metric", category.metric))
         if category.when_null is not None:
             produced.append(("rule.category.when_null", category.when_null))
+        for index, name in enumerate(category.shows):
+            used.append((f"rule.category.shows[{index}]", name))
     else:
         summed = tag.rule.sum
         assert summed is not None
@@ -550,14 +552,22 @@ def _check_tag(
                 f" {', '.join(sorted(foreign))}, not from the tag's authoritative"
                 f" source ({', '.join(tag.sources)})"
             )
+    if kind != "category":
+        for value in tag.values:
+            if value.reason is not None:
+                problems.append(
+                    f"{where}: values: code {value.code}: a reason of its own needs a"
+                    " category rule (bands take theirs from the band)"
+                )
     _check_templates(tag, where, known_vars, problems)
 
 
 def _check_templates(
     tag: Tag, where: str, known_vars: dict[str, Any], problems: list[str]
 ) -> None:
-    """Reason templates: text with placeholders {value}, {band} and {<var>} (a
-    numeric var, e.g. {window_days}, filled in from the build's vars)."""
+    """Reason templates: text with placeholders {value}, {band} (a band rule's
+    matched range), the metrics a category rule `shows`, and {<var>} (a numeric
+    var, e.g. {window_days}, filled in from the build's vars)."""
     templates: list[tuple[str, Labels | None]] = [
         ("reason", tag.reason),
         ("null_reason", tag.null_reason),
@@ -565,11 +575,17 @@ def _check_templates(
     bands = tag.rule.bands or tag.rule.model_output
     for index, guard in enumerate(bands.guards if bands else []):
         templates.append((f"guards[{index}].reason", guard.reason))
+    for value in tag.values:
+        templates.append((f"values: code {value.code}: reason", value.reason))
+    columns = ["value", *(["band"] if bands else [])]
+    if tag.rule.category is not None:
+        columns += tag.rule.category.shows
     numeric = sorted(
         name
         for name, value in known_vars.items()
         if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
     )
+    allowed = ", ".join("{" + name + "}" for name in columns)
     for field_name, label in templates:
         for lang, text in (("zh", label.zh), ("en", label.en)) if label else ():
             if any(mark in text for mark in ("{{", "{%", "{#", "}}")):
@@ -578,7 +594,7 @@ def _check_templates(
                 )
                 continue
             for name in PLACEHOLDER_ANY.findall(text):
-                if name in ("value", "band") or name in numeric:
+                if name in columns or name in numeric:
                     continue
                 what = (
                     "is not a numeric var"
@@ -586,9 +602,10 @@ def _check_templates(
                     else "is not a placeholder"
                 )
                 problems.append(
-                    f"{where}: {field_name}.{lang}: {{{name}}} {what}: use {{value}},"
-                    " {band} or a numeric var of dbt_project.yml or the catalogue,"
-                    " e.g. {window_days} (filled in from the build's vars)"
+                    f"{where}: {field_name}.{lang}: {{{name}}} {what}: use {allowed}"
+                    " or a numeric var of dbt_project.yml or the catalogue, e.g."
+                    " {window_days} (filled in from the build's vars); a category"
+                    " rule's reasons may also name the metrics it `shows`"
                 )
 
 

@@ -921,9 +921,12 @@ def _literal_parts(text: str) -> list[str]:
     return [sql_literal(piece) for piece in merged]
 
 
-def _template_parts(template: str, value_sql: str, band: str) -> list[str]:
+def _template_parts(
+    template: str, columns: dict[str, str], band: str = ""
+) -> list[str]:
     """'text {value} text {band} {window_days}' as the parts of a SQL
-    concatenation: {value} the metric's value, {band} the matched band's range,
+    concatenation: {band} the matched band's range, a name of `columns` the SQL of
+    that column ({value} the metric's value, a category rule's `shows` metrics),
     any other placeholder a numeric var (load.py checked it), as var() filled in
     by the build, never as the default's literal."""
     parts: list[str] = []
@@ -935,10 +938,10 @@ def _template_parts(template: str, value_sql: str, band: str) -> list[str]:
         name = match.group(1)
         if name == "band":
             text += band
-        elif name == "value":
+        elif name in columns:
             parts += _literal_parts(text)
             text = ""
-            parts.append(value_sql)
+            parts.append(columns[name])
         else:
             text += '{{ var("' + name + '") }}'
     text += template[position:]
@@ -1027,9 +1030,14 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
     template = getattr(tag.reason, lang)
     null_text = getattr(tag.null_reason, lang) if tag.null_reason else None
     bands = rule_bands(tag)
+    category = tag.rule.category
+    if category is not None and (
+        category.shows or any(value.reason for value in tag.values)
+    ):
+        return _category_reason_sql(cat, tag, lang)
     if bands is None:
         value = _value_sql(cat, tag.name, True)
-        parts = _template_parts(template, value, "")
+        parts = _template_parts(template, {"value": value})
         when_null = tag.rule.category.when_null if tag.rule.category else None
         if when_null is not None and null_text:
             return (
@@ -1054,23 +1062,56 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
         labels: Labels | None = guard.reason
         text = getattr(labels, lang) if labels else template
         whens.append(
-            _when(sql_literal(str(guard.code)), _template_parts(text, value, ""))
+            _when(sql_literal(str(guard.code)), _template_parts(text, {"value": value}))
         )
     if bands.when_null is not None and bands.when_null not in done:
         done.add(bands.when_null)
         text = null_text or template
         whens.append(
-            _when(sql_literal(str(bands.when_null)), _template_parts(text, value, ""))
+            _when(
+                sql_literal(str(bands.when_null)),
+                _template_parts(text, {"value": value}),
+            )
         )
     for code, band in band_texts(cat, bands).items():
         if code in done:
             continue
         done.add(code)
         whens.append(
-            _when(sql_literal(str(code)), _template_parts(template, value, band))
+            _when(
+                sql_literal(str(code)),
+                _template_parts(template, {"value": value}, band),
+            )
         )
     body = "\n            ".join(whens)
     return f"case cast({tag.name} as varchar)\n            {body}\n        end"
+
+
+def _category_reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
+    """A category tag's reason: per value its own template (else the tag's),
+    with {value} and the `shows` metrics as placeholders; the null reason for
+    the when_null code."""
+    category = tag.rule.category
+    assert category is not None
+    values = {"value": _value_sql(cat, tag.name, True)}
+    values |= {name: _value_sql(cat, name, False) for name in category.shows}
+    template = getattr(tag.reason, lang)
+    whens = []
+    if category.when_null is not None and tag.null_reason is not None:
+        text = getattr(tag.null_reason, lang)
+        whens.append(_when(sql_literal(category.when_null), [sql_literal(text)]))
+    for value in tag.values:
+        if value.reason is not None and value.code != category.when_null:
+            parts = _template_parts(getattr(value.reason, lang), values)
+            whens.append(_when(sql_literal(str(value.code)), parts))
+    default = _concat(_template_parts(template, values), "                ")
+    if not whens:
+        return _concat(_template_parts(template, values), "        ")
+    body = "\n            ".join(whens)
+    return (
+        f"case cast({tag.name} as varchar)\n            {body}\n"
+        f"            else\n                {default}\n        end"
+    )
 
 
 def unpivoted_sql(cat: Catalogue) -> str:

@@ -202,8 +202,13 @@ class Bands(Strict):
 
 
 class Category(Strict):
+    """A categorical metric's value is the code. `shows`: further metrics the
+    reasons may name as `{metric}` placeholders (they become mart columns), and a
+    value may carry its own reason (Value_.reason)."""
+
     metric: Identifier
     when_null: Code | None = None
+    shows: list[Identifier] = []
 
 
 class Sum(Strict):
@@ -221,6 +226,8 @@ class Value_(Strict):
     code: Code | int
     zh: Text
     en: Text
+    # the reason of this value (category rules only), else the tag's reason
+    reason: Labels | None = None
 
 
 class Tag(Strict):

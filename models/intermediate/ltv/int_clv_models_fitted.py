@@ -4,14 +4,17 @@ disabled), the reason when not fitted and the spend remedy used, and one row per
 parameter when fitted. A failed fit never stops the build: its predictions are null
 (ltv = unknown) and the data test no_failed_model_fit warns (var
 clv_fit_failure_severity). The maths lives in tag_warehouse.clv (tested on its own).
-With var ltv_enabled false nothing is fitted (status disabled, ltv = unknown)."""
+With var ltv_enabled false nothing is fitted (status disabled, ltv = unknown).
+MBG/NBD (P(alive) behind churn_risk, spec 3.2) is fitted beside them on the same
+summary, on its own: its failure makes only p_alive and churn_risk unknown, and
+var churn_risk_enabled false disables it alone."""
 
 import ast
 from typing import Any
 
 import pandas as pd
 
-from tag_warehouse.clv import LTV_MODELS, ModelFit, fit_clv_models
+from tag_warehouse.clv import LTV_MODELS, ModelFit, fit_clv_models, fit_mbgnbd_model
 
 COLUMNS = {
     "model": "string",
@@ -83,7 +86,26 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     # dbt.config.meta_get("...") calls in its code.
     as_of_date = str(dbt.config.meta_get("as_of_date"))
     summary = dbt.ref("int_customers_clv_summarised").df()
-    if str(dbt.config.meta_get("ltv_enabled")).lower() != "true":
+    outcomes = ltv_outcomes(dbt, summary) + [mbgnbd_outcome(dbt, summary)]
+    rows = [row for outcome in outcomes for row in fit_rows(outcome, as_of_date)]
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS)
+
+
+def enabled(value: Any) -> bool:
+    """A boolean var passed through the model's meta (rendered as text)."""
+    return str(value).lower() == "true"
+
+
+def mbgnbd_outcome(dbt: Any, summary: pd.DataFrame) -> ModelFit:
+    """The MBG/NBD fit for p_alive, or why there is none."""
+    if not enabled(dbt.config.meta_get("churn_risk_enabled")):
+        return ModelFit("mbgnbd", "disabled", "var churn_risk_enabled is false")
+    return fit_mbgnbd_model(summary.rename(columns={"customer_age": "T"}))
+
+
+def ltv_outcomes(dbt: Any, summary: pd.DataFrame) -> list[ModelFit]:
+    """The BG/NBD and Gamma-Gamma fits for the LTV, or why there are none."""
+    if not enabled(dbt.config.meta_get("ltv_enabled")):
         outcomes = [
             ModelFit(name, "disabled", "var ltv_enabled is false")
             for name in LTV_MODELS
@@ -100,5 +122,4 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
             ),
         )
         outcomes = [fits[name] for name in LTV_MODELS]
-    rows = [row for outcome in outcomes for row in fit_rows(outcome, as_of_date)]
-    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS)
+    return outcomes

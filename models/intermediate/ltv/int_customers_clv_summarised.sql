@@ -61,7 +61,8 @@ clean_customers as (
 )
 
 select * from clean_customers
-{#- Nothing is fitted with var ltv_enabled false: the summary stays empty. -#}
-{%- if not var('ltv_enabled') %}
+{#- Nothing is fitted with vars ltv_enabled and churn_risk_enabled false: the
+    summary stays empty. -#}
+{%- if not var('ltv_enabled') and not var('churn_risk_enabled') %}
     where false
 {%- endif %}

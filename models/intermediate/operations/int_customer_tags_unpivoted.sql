@@ -604,6 +604,317 @@ unpivoted as (
     select
         customer_id,
         as_of_date,
+        'customer_tags_value' as mart,
+        'churn_risk' as tag,
+        cast(churn_risk as varchar) as rule_value,
+        case cast(churn_risk as varchar)
+            when 'unknown' then '无存活概率（从未有有效订单，或 MBG/NBD 模型关闭或未拟合）'
+            when 'high'
+                then
+                    '存活概率 '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || '（< {{ var("churn_risk_high_below") }}）'
+            when 'medium'
+                then
+                    '存活概率 '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || '（{{ var("churn_risk_high_below") }}–'
+                    || '{{ var("churn_risk_medium_below") }}）'
+            when 'low'
+                then
+                    '存活概率 '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || '（≥ {{ var("churn_risk_medium_below") }}）'
+        end as reason_zh,
+        case cast(churn_risk as varchar)
+            when 'unknown'
+                then 'no P(alive): no valid order, or MBG/NBD off or not fitted'
+            when 'high'
+                then
+                    'P(alive) '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || ' (< {{ var("churn_risk_high_below") }})'
+            when 'medium'
+                then
+                    'P(alive) '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || ' ({{ var("churn_risk_high_below") }}–'
+                    || '{{ var("churn_risk_medium_below") }})'
+            when 'low'
+                then
+                    'P(alive) '
+                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || ' (≥ {{ var("churn_risk_medium_below") }}'
+                    || ')'
+        end as reason_en
+    from customer_tags_value
+    union all
+    select
+        customer_id,
+        as_of_date,
+        'customer_tags_value' as mart,
+        'rfm_segment' as tag,
+        cast(rfm_segment as varchar) as rule_value,
+        case cast(rfm_segment as varchar)
+            when 'important_value'
+                then
+                    '近 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、高频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、高额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 重要价值客户'
+            when 'important_develop'
+                then
+                    '近 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、低频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、高额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 重要发展客户'
+            when 'important_keep'
+                then
+                    '远 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、高频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、高额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 重要保持客户'
+            when 'important_retain'
+                then
+                    '远 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、低频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、高额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 重要挽留客户'
+            when 'general_value'
+                then
+                    '近 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、高频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、低额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 一般价值客户'
+            when 'general_develop'
+                then
+                    '近 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、低频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、低额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 一般发展客户'
+            when 'general_keep'
+                then
+                    '远 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、高频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、低额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 一般保持客户'
+            when 'general_retain'
+                then
+                    '远 (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' 天 > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || ' 天)、低频 (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || ')、低额 (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → 一般挽留客户'
+            when 'new'
+                then
+                    '近365天有效订单 '
+                    || cast(window_order_count as varchar)
+                    || ' 笔，且仅有一笔有效订单 → 新客户（不参与切分）'
+            else
+                '近365天无有效订单，不参与 RFM 分群'
+        end as reason_zh,
+        case cast(rfm_segment as varchar)
+            when 'important_value'
+                then
+                    'recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), frequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), high value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → important value'
+            when 'important_develop'
+                then
+                    'recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), infrequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), high value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → important develop'
+            when 'important_keep'
+                then
+                    'not recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), frequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), high value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → important keep'
+            when 'important_retain'
+                then
+                    'not recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), infrequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), high value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → important retain'
+            when 'general_value'
+                then
+                    'recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), frequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), low value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → general value'
+            when 'general_develop'
+                then
+                    'recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days ≤ '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), infrequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), low value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → general develop'
+            when 'general_keep'
+                then
+                    'not recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), frequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' ≥ '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), low value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → general keep'
+            when 'general_retain'
+                then
+                    'not recent (R '
+                    || cast(days_since_last_order as varchar)
+                    || ' days > '
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || '), infrequent (F '
+                    || cast(window_order_count as varchar)
+                    || ' < '
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || '), low value (M '
+                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || ' < '
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || ') → general retain'
+            when 'new'
+                then 'only one valid order ever → new customer (left out of the cuts)'
+            else
+                'no valid order in the 365-day window: not segmented'
+        end as reason_en
+    from customer_tags_value
+    union all
+    select
+        customer_id,
+        as_of_date,
         'customer_tags_preference' as mart,
         'price_sensitivity' as tag,
         cast(price_sensitivity as varchar) as rule_value,

@@ -38,6 +38,7 @@ lifetime as (
         customer_id,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
+        cast(count(*) as {{ dbt.type_bigint() }}) as valid_order_count,
         cast(
             sum(case when {{ in_window }} then 1 else 0 end)
             as {{ dbt.type_bigint() }}
@@ -89,6 +90,7 @@ summarised as (
         {{ days_between('lifetime.last_order_date', as_of_date) }}
             as days_since_last_order,
         lifetime.customer_id is not null as has_valid_order,
+        coalesce(lifetime.valid_order_count, 0) as valid_order_count,
         coalesce(lifetime.window_order_count, 0) as window_order_count,
         coalesce(lifetime.window_amount, 0) as window_amount,
         coalesce(lifetime.window_cost, 0) as window_cost,
