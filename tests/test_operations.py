@@ -104,7 +104,9 @@ def test_snapshots_check_only_the_registry_tag_columns(demo_build: DbtRun) -> No
         for node in manifest["nodes"].values()
         if node["resource_type"] == "snapshot"
     }
-    assert set(snapshots) == {f"{mart}_snapshot" for mart in MARTS}
+    # one per tag mart, and the audiences' (tests/test_audience_builds.py)
+    audiences = {"customer_audiences_snapshot"}
+    assert set(snapshots) == {f"{mart}_snapshot" for mart in MARTS} | audiences
     for mart in MARTS:
         config = snapshots[f"{mart}_snapshot"]["config"]
         tags = [row["tag"] for row in REGISTRY if row["mart"] == mart]
@@ -139,7 +141,8 @@ def test_customer_tags_is_the_marts_in_long_form(demo_build: DbtRun) -> None:
     assert (long["rule_value"] == long["value"]).all()
     assert set(long["assigned_by"]) == {"rule", "model"}
     by_tag = long.reset_index().groupby("tag")
-    assert set(by_tag.get_group("ltv")["assigned_by"]) == {"model"}
+    for tag in (name for name, row in TAGS.items() if row["assigned_by"] == "model"):
+        assert set(by_tag.get_group(tag)["assigned_by"]) == {"model"}
     tags = long.index.get_level_values("tag")
     assert (long["dimension"] == [TAGS[tag]["dimension"] for tag in tags]).all()
     sources = [TAGS[tag]["authoritative_source"] for tag in tags]
@@ -428,7 +431,7 @@ def test_overrides_apply_only_while_valid(dated_builds: DatedBuilds) -> None:
         assert (
             others["assigned_by"]
             == others.index.get_level_values("tag").map(
-                lambda tag: "model" if tag == "ltv" else "rule"
+                lambda tag: TAGS[tag]["assigned_by"]
             )
         ).all()
         profile = dated_builds.profiles[as_of]

@@ -204,7 +204,11 @@ def test_daily_job_builds_the_day_and_publishes(
         e for e in check_evaluations(result) if e.check_name == FRESHNESS_CHECK
     ]
     assert len(freshness) == len(RAW_SOURCES)
-    assert all(e.severity.value == "WARN" for e in freshness)
+    # Freshness is measured against the wall clock: a planted future order of the
+    # generated data may already lie in the past today, so a source may pass;
+    # none may fail with an error.
+    assert not [e for e in freshness if not e.passed and e.severity.value != "WARN"]
+    assert not all(e.passed for e in freshness)
     dbt_checks = [
         e for e in check_evaluations(result) if e.check_name != FRESHNESS_CHECK
     ]
