@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from dbt_helpers import (
     FIXTURES,
+    MODELS_ONLY,
     ROOT,
     SMALL_DATA_VARS,
     DbtRun,
@@ -536,6 +537,95 @@ def test_bad_drift_vars_stop_before_any_sql(
     assert not (tmp_path / "warehouse.duckdb").exists() or not run.query(
         "select * from information_schema.tables where table_schema = 'staging'"
     )
+
+
+SOURCE_EVENTS = """
+    select customer_id, 'orders' as source, order_date as event_date
+    from staging.stg_crm__orders
+    union all
+    select customer_id, 'service_interactions', cast(occurred_at as date)
+    from staging.stg_crm__service_interactions
+    union all
+    select customer_id, 'customers', cast(updated_at as date)
+    from staging.stg_crm__customers
+"""
+
+
+def expected_causes(
+    run: DbtRun, rule_changed: set[tuple[str, str]]
+) -> tuple[pd.Series, pd.Series]:
+    """(customer, tag, changed_as_of) -> cause, computed here and as recorded:
+    rule when (tag, changed_as_of) is in rule_changed, data when the customer had
+    an event of the tag's source after previous_as_of up to changed_as_of, else
+    time."""
+    events = table(run, SOURCE_EVENTS)
+    changes = table(
+        run,
+        "select customer_id, tag, strftime(previous_as_of, '%Y-%m-%d') as old,"
+        " strftime(changed_as_of, '%Y-%m-%d') as new, cause"
+        " from marts.customer_tag_changes",
+    )
+    causes = {}
+    for row in changes.itertuples():
+        sources = TAGS[row.tag]["authoritative_source"].split("|")
+        mine = events[
+            (events["customer_id"] == row.customer_id) & events["source"].isin(sources)
+        ]["event_date"].astype(str)
+        if (row.tag, row.new) in rule_changed:
+            cause = "rule"
+        elif ((mine > row.old) & (mine <= row.new)).any():
+            cause = "data"
+        else:
+            cause = "time"
+        causes[(row.customer_id, row.tag, row.new)] = cause
+    return pd.Series(causes).sort_index(), changes.set_index(
+        ["customer_id", "tag", "new"]
+    )["cause"].sort_index()
+
+
+def test_each_tag_change_has_its_cause(
+    dated_builds: DatedBuilds, tmp_path: Path
+) -> None:
+    """Without a rule change between the three builds every change is data (the
+    customer had a new order, interaction or record update between the builds)
+    or time (nothing new: e.g. recency moving a band). A fourth build on a copy
+    of the warehouse with recency's first band cut to 20 days records recency's
+    changes at that date as rule, and the behaviour mart's other tags' as data
+    or time; the fingerprints differ only for recency."""
+    expected, actual = expected_causes(dated_builds.last, set())
+    assert set(actual) == {"data", "time"}
+    assert actual.equals(expected)
+
+    later = "2026-07-31"
+    fourth = run_dbt(
+        [
+            "build",
+            "--select",
+            "+customer_tags_behavior",
+            "customer_tags_behavior_snapshot",
+            "tag_rule_fingerprints",
+            "int_tag_snapshot_versions_unpivoted",
+            "customer_tag_changes",
+            *MODELS_ONLY,
+        ],
+        copy_warehouse(dated_builds, tmp_path),
+        dated_builds.raw_dir,
+        later,
+        extra_vars={**dated_builds.extra_vars(), "recency_within_30d_max_days": 20},
+    )
+    assert fourth.success, fourth.log
+    changed = fourth.query(
+        "select new.tag from marts.tag_rule_fingerprints as new"
+        " inner join marts.tag_rule_fingerprints as old on new.tag = old.tag"
+        f" where new.as_of_date = '{later}' and old.as_of_date = '{DATES[-1]}'"
+        " and new.fingerprint != old.fingerprint"
+    )
+    assert changed == [("recency",)]
+    expected, actual = expected_causes(fourth, {("recency", later)})
+    assert actual.equals(expected)
+    at_later = actual.xs(later, level="new")
+    assert set(at_later.xs("recency", level="tag")) == {"rule"}
+    assert {"data", "time"} & set(at_later.drop("recency", level="tag"))
 
 
 def test_overrides_apply_only_while_valid(dated_builds: DatedBuilds) -> None:
