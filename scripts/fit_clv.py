@@ -38,6 +38,7 @@ from tag_warehouse.clv import (
     predict_ltv,
     summarise_transactions,
 )
+from tag_warehouse.clv_quality import holdout_quality
 
 FAILED_FIT_STATUS = 3  # exit status for a failed fit with --fail-on-failed-fit
 MODELS = ("bgnbd", "gamma_gamma", "mbgnbd")  # the models of the JSON report
@@ -98,6 +99,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="Q[,Q...]",
         help="quantiles tried in turn, mildest first (default "
         f"{','.join(f'{q:g}' for q in DEFAULT_WINSORISE_QUANTILES)})",
+    )
+    parser.add_argument(
+        "--holdout-days",
+        type=int,
+        default=None,
+        help="also report the holdout quality (key holdout_quality): fit BG/NBD and"
+        " MBG/NBD up to --calibration-end (default: the latest date minus N days),"
+        " predict the N days after, MAE/RMSE vs the naive past rate, totals and"
+        " the conditional-expectation table",
     )
     parser.add_argument(
         "--fail-on-failed-fit",
@@ -167,6 +177,8 @@ def validate_args(args: argparse.Namespace) -> None:
                 f"--calibration-end must be a date like 2024-12-31, "
                 f"got {args.calibration_end!r}"
             ) from None
+    if args.holdout_days is not None and args.holdout_days < 1:
+        raise CliError(f"--holdout-days must be at least 1, got {args.holdout_days}")
     out = args.predictions_out
     if out is not None and out.suffix.lower() not in CSV_SUFFIXES | PARQUET_SUFFIXES:
         raise CliError(
@@ -190,6 +202,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     )
     if summary.empty:
         raise CliError("no transactions on or before the calibration end date")
+    quality = None
+    if args.holdout_days is not None:
+        quality = holdout_report(args, transactions)
     fits = fit_clv_models(
         summary,
         args.horizon_years,
@@ -237,7 +252,34 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "gamma_gamma": gamma_gamma.as_dict(),
         "mbgnbd": mbgnbd.as_dict(),
         "predictions_out": written,
+        **({} if quality is None else {"holdout_quality": quality}),
     }
+
+
+def holdout_report(
+    args: argparse.Namespace, transactions: pd.DataFrame
+) -> dict[str, object]:
+    """holdout_quality for --holdout-days; a model that cannot be fitted on the
+    calibration part gives status failed and its reason."""
+    if args.calibration_end is not None:
+        end = date.fromisoformat(args.calibration_end)
+    else:
+        latest = pd.to_datetime(transactions[args.date_col]).max()
+        end = (latest - pd.Timedelta(days=args.holdout_days)).date()
+    try:
+        return {
+            "status": "fitted",
+            **holdout_quality(
+                transactions,
+                args.customer_col,
+                args.date_col,
+                args.amount_col,
+                end,
+                args.holdout_days,
+            ),
+        }
+    except ClvFitError as exc:
+        return {"status": "failed", "reason": " ".join(str(exc).split())}
 
 
 def main(argv: list[str] | None = None) -> int:

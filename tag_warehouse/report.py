@@ -77,6 +77,10 @@ UI: dict[str, dict[str, str]] = {
         " customers and share of window revenue.",
         "rfm_missing": "No RFM cuts published (table rfm_segment_cuts is absent).",
         "rfm_outside": "Not segmented: {none}; new: {new}.",
+        "health": "Tag health over builds",
+        "health_note": "Coverage (share of customers not unknown or none) per"
+        " build; in brackets the largest move of one value's share since the"
+        " previous build, in percentage points (tag_value_health).",
         "churn": "Churn risk (P(alive), MBG/NBD)",
         "churn_note": "Customers per p_alive band of width 0.1, coloured by"
         " churn_risk; {unknown} customers without p_alive (unknown).",
@@ -115,6 +119,9 @@ UI: dict[str, dict[str, str]] = {
         "近365天有订单的客户 {population} 人。单元格：客户数与销售额占比。",
         "rfm_missing": "未发布 RFM 切分（缺少 rfm_segment_cuts 表）。",
         "rfm_outside": "未分群：{none}；新客户：{new}。",
+        "health": "各次构建的标签健康度",
+        "health_note": "每次构建的覆盖率（非 unknown / none 的客户占比）；括号内为"
+        "与上次构建相比单个取值占比的最大变动（百分点，tag_value_health）。",
         "churn": "流失风险（存活概率 P(alive)，MBG/NBD）",
         "churn_note": "按存活概率每 0.1 一档的客户数，颜色为流失风险；"
         "无存活概率（未知）的客户 {unknown} 人。",
@@ -182,6 +189,16 @@ class Migration:
 
 
 @dataclass(frozen=True)
+class HealthHistory:
+    """Each tag's coverage per build and its largest value-share move."""
+
+    tags: list[str]
+    dates: list[str]
+    coverage: dict[tuple[str, str], float]  # (tag, as_of_date) -> coverage
+    moved: dict[tuple[str, str], float]  # (tag, as_of_date) -> points vs previous
+
+
+@dataclass(frozen=True)
 class Audiences:
     """Active audiences: labels, members per build date, pairwise overlap."""
 
@@ -227,6 +244,7 @@ class Dashboard:
     audiences: Audiences | None = None
     rfm: RfmMatrix | None = None
     churn: ChurnDistribution | None = None
+    health: HealthHistory | None = None
 
     def label(self, tag: str, value: str) -> str:
         if value == NEW_KEY:
@@ -419,6 +437,43 @@ def level_migration(
     return Migration(ordered, cells, start, end), "migration_note"
 
 
+HEALTH_TABLE = "tag_value_health"
+
+
+def health_history(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str]
+) -> HealthHistory | None:
+    """Coverage per tag and build, and the largest move of one value's share
+    since the build before (None without the health history)."""
+    if HEALTH_TABLE not in tables:
+        return None
+    rows = con.execute(
+        "select tag, strftime(as_of_date, '%Y-%m-%d'), tag_value, value_share,"
+        f" coverage from {HEALTH_TABLE}"
+    ).fetchall()
+    dates = sorted({as_of for _, as_of, _, _, _ in rows})
+    coverage = {(tag, as_of): float(cov) for tag, as_of, _, _, cov in rows}
+    shares = {(tag, as_of, value): float(share) for tag, as_of, value, share, _ in rows}
+    moved: dict[tuple[str, str], float] = {}
+    for previous, current in zip(dates, dates[1:], strict=False):
+        values = {
+            (tag, value) for tag, as_of, value in shares if as_of in (previous, current)
+        }
+        compared = {tag for tag, as_of in coverage if as_of == previous} & {
+            tag for tag, as_of in coverage if as_of == current
+        }
+        for tag, value in values:
+            if tag not in compared:
+                continue
+            points = 100 * abs(
+                shares.get((tag, current, value), 0.0)
+                - shares.get((tag, previous, value), 0.0)
+            )
+            moved[(tag, current)] = max(moved.get((tag, current), 0.0), points)
+    tags = sorted({tag for tag, _ in coverage})
+    return HealthHistory(tags, dates, coverage, moved)
+
+
 AUDIENCE_TABLES = ("audience_registry", "audience_sizes", "audience_members")
 
 
@@ -477,6 +532,7 @@ def build_dashboard(version_dir: Path, lang: str) -> Dashboard:
             audiences=audiences(con, tables, lang),
             rfm=rfm_matrix(con, tables),
             churn=churn_distribution(con),
+            health=health_history(con, tables),
         )
     finally:
         con.close()
@@ -916,6 +972,39 @@ def audience_overlap_html(board: Dashboard) -> str:
     )
 
 
+def health_section(board: Dashboard) -> str:
+    """Tags x builds: coverage, and the largest value-share move since the build
+    before (the drift test's measure)."""
+    data = board.health
+    if data is None:
+        return ""
+    text = UI[board.lang]
+    head = "".join(f"<th>{_e(as_of)}</th>" for as_of in data.dates)
+    rows = []
+    for tag in data.tags:
+        cells = []
+        for as_of in data.dates:
+            coverage = data.coverage.get((tag, as_of))
+            if coverage is None:
+                cells.append("<td></td>")
+                continue
+            moved = data.moved.get((tag, as_of))
+            extra = f" ({moved:.1f})" if moved is not None else ""
+            cells.append(
+                f'<td data-tag="{_e(tag)}" data-date="{_e(as_of)}"'
+                f' data-coverage="{coverage:.6f}"'
+                f' data-moved="{"" if moved is None else f"{moved:.6f}"}">'
+                f"{coverage:.1%}{extra}</td>"
+            )
+        rows.append(f"<tr><th>{_e(tag)}</th>{''.join(cells)}</tr>")
+    return (
+        f'<section data-section="health"><h2>{_e(text["health"])}</h2>'
+        f'<p class="note">{_e(text["health_note"])}</p>'
+        f'<table class="overlap" data-chart="tag-health"><tr><th></th>{head}</tr>'
+        f"{''.join(rows)}</table></section>"
+    )
+
+
 def audience_section(board: Dashboard) -> str:
     if board.audiences is None:
         return ""
@@ -1043,6 +1132,7 @@ def render_html(board: Dashboard) -> str:
 <section><h2>{_e(text["migration"])}</h2>{migration_body}</section>
 </div>
 {audience_section(board)}
+{health_section(board)}
 <h2>{_e(text["tags"])}</h2>
 {"".join(tag_sections)}
 </main>

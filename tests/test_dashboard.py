@@ -17,7 +17,7 @@ from dbt_helpers import DbtRun
 from published_reader import Rebuild
 
 from tag_warehouse.publish import current_version_dir, publish
-from tag_warehouse.report import write_report
+from tag_warehouse.report import health_history, write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -237,6 +237,49 @@ def test_dashboard_numbers_equal_the_marts(
         assert forbidden not in page
     assert ("客户等级" in page) == (lang == "zh")
     assert ("Customer level" in page) == (lang == "en")
+
+
+def test_dashboard_shows_each_tags_coverage_per_build(
+    demo_build: DbtRun, version_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "dashboard.html"
+    write_report(version_dir, out, "en")
+    cells = {
+        (attrs["data-tag"], attrs["data-date"]): attrs
+        for tag, attrs in parse(out.read_text(encoding="utf-8"))
+        if tag == "td" and "data-coverage" in attrs
+    }
+    expected = demo_build.query(
+        "select distinct tag, strftime(as_of_date, '%Y-%m-%d'), coverage"
+        " from marts.tag_value_health"
+    )
+    assert len(cells) == len(expected) > 0
+    for tag, as_of, coverage in expected:
+        assert float(cells[(tag, as_of)]["data-coverage"]) == pytest.approx(coverage)
+        assert cells[(tag, as_of)]["data-moved"] == ""  # one build: nothing before
+
+
+def test_health_history_moves_are_the_largest_share_change() -> None:
+    """Per tag and build: the largest move of one value's share since the build
+    before, a value missing on one side counting as 0; a tag new at a build is
+    not compared."""
+    con = duckdb.connect()
+    con.execute(
+        "create table tag_value_health as select * from (values"
+        " ('recency', date '2026-05-31', 'within_30d', 0.30, 1.0),"
+        " ('recency', date '2026-05-31', 'never', 0.70, 1.0),"
+        " ('recency', date '2026-06-30', 'within_30d', 0.45, 1.0),"
+        " ('recency', date '2026-06-30', 'd31_90', 0.05, 1.0),"
+        " ('recency', date '2026-06-30', 'never', 0.50, 1.0),"
+        " ('rfm_segment', date '2026-06-30', 'none', 1.0, 0.0))"
+        " as t(tag, as_of_date, tag_value, value_share, coverage)"
+    )
+    history = health_history(con, ["tag_value_health"])
+    assert history is not None
+    assert history.dates == ["2026-05-31", "2026-06-30"]
+    assert history.moved == {("recency", "2026-06-30"): pytest.approx(20.0)}
+    assert history.coverage[("rfm_segment", "2026-06-30")] == 0.0
+    assert health_history(con, []) is None
 
 
 def test_level_migration_from_the_tag_history(

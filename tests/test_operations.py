@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pandas as pd
 import pytest
 from dbt_helpers import (
     FIXTURES,
+    MODELS_ONLY,
     ROOT,
     SMALL_DATA_VARS,
     DbtRun,
@@ -370,7 +372,10 @@ def test_snapshots_record_exactly_the_tag_changes(dated_builds: DatedBuilds) -> 
 def test_tag_health_shows_changes_since_the_previous_snapshot(
     dated_builds: DatedBuilds,
 ) -> None:
-    health = table(dated_builds.last, "select * from marts.tag_health").set_index("tag")
+    health = table(
+        dated_builds.last,
+        f"select * from marts.tag_health where as_of_date = '{DATES[-1]}'",
+    ).set_index("tag")
     marts = dated_builds.marts
     for mart in MARTS:
         # the latest build date at which any row of the mart changed
@@ -394,6 +399,236 @@ def test_tag_health_shows_changes_since_the_previous_snapshot(
             assert health.loc[tag, "changed_share"] == pytest.approx(
                 (old != new).mean()
             )
+
+
+def value_shares(marts: pd.DataFrame) -> pd.Series:
+    """(tag, value) -> share of the tag's customers, from one build's marts."""
+    return marts.groupby("tag")["value"].value_counts(normalize=True)
+
+
+def copy_warehouse(builds: DatedBuilds, tmp_path: Path) -> Path:
+    """A workdir holding a copy of the dated builds' warehouse, for a build that
+    must not change the shared one."""
+    workdir = tmp_path / "copy"
+    workdir.mkdir()
+    shutil.copy(builds.workdir / "warehouse.duckdb", workdir / "warehouse.duckdb")
+    return workdir
+
+
+def test_tag_health_keeps_every_builds_value_shares(
+    dated_builds: DatedBuilds, tmp_path: Path
+) -> None:
+    """tag_health and tag_value_health keep one build per as_of_date; each build's
+    shares and coverage are that build's marts'; rebuilding a date replaces its
+    rows (idempotent) and leaves the other dates alone."""
+    select = (
+        "select strftime(as_of_date, '%Y-%m-%d') as as_of_date, tag, tag_value,"
+        " customers, value_share, coverage from marts.tag_value_health order by 1, 2, 3"
+    )
+    history = table(dated_builds.last, select)
+    assert sorted(set(history["as_of_date"])) == DATES
+    for as_of in DATES:
+        expected = value_shares(dated_builds.marts[as_of])
+        rows = history[history["as_of_date"] == as_of].set_index(["tag", "tag_value"])
+        assert set(rows.index) == set(expected.index), as_of
+        for key, share in expected.items():
+            assert rows.loc[key, "value_share"] == pytest.approx(share), (as_of, key)
+        covered = ~dated_builds.marts[as_of]["value"].isin(["unknown", "none"])
+        coverage = covered.groupby(level="tag").mean()
+        assert coverage.min() < coverage.max() == 1
+        for tag, share in coverage.items():
+            assert list(rows.loc[tag, "coverage"]) == pytest.approx(
+                [share] * len(rows.loc[tag])
+            ), (as_of, tag)
+    health = table(
+        dated_builds.last,
+        "select strftime(as_of_date, '%Y-%m-%d') as d, count(*) as n"
+        " from marts.tag_health group by 1 order by 1",
+    )
+    assert list(health["d"]) == DATES
+    assert set(health["n"]) == {len(TAGS)}
+    rebuilt = run_dbt(
+        ["run", "--select", "tag_health", "tag_value_health"],
+        copy_warehouse(dated_builds, tmp_path),
+        dated_builds.raw_dir,
+        DATES[-1],
+        extra_vars=dated_builds.extra_vars(),
+    )
+    assert rebuilt.success, rebuilt.log
+    assert table(rebuilt, select).equals(history)
+
+
+def test_drift_test_names_the_tag_value_and_both_shares(
+    dated_builds: DatedBuilds, tmp_path: Path
+) -> None:
+    """The drift test compares the last build with the one before it: it warns
+    exactly when some share moved more than tag_drift_max_points. A planted rule
+    change (recency's first band cut to 5 days on a copy of the warehouse, the
+    drift severity set to error) moves recency's shares and blocks the build,
+    naming the tag, the value and both shares."""
+    moved = (
+        value_shares(dated_builds.marts[DATES[-1]])
+        .sub(value_shares(dated_builds.marts[DATES[-2]]), fill_value=0)
+        .abs()
+    )
+    run_results = dated_builds.last.target_path / "run_results.json"
+    results = json.loads(run_results.read_text())
+    status = next(
+        result["status"]
+        for result in results["results"]
+        if ".tag_value_share_drift_within_limit." in result["unique_id"]
+    )
+    assert status == ("warn" if (moved > 0.10).any() else "pass"), moved.max()
+
+    before = value_shares(dated_builds.marts[DATES[-2]])["recency"]
+    planted = run_dbt(
+        [
+            "build",
+            "--select",
+            "customer_tags_behavior",
+            "tag_value_health",
+            "--exclude",
+            "resource_type:unit_test",
+            "--indirect-selection",
+            "cautious",
+        ],
+        copy_warehouse(dated_builds, tmp_path),
+        dated_builds.raw_dir,
+        DATES[-1],
+        extra_vars={
+            **dated_builds.extra_vars(),
+            "recency_within_30d_max_days": 5,
+            "tag_drift_severity": "error",
+        },
+    )
+    assert not planted.success
+    after = planted.query(
+        "select tag_value, value_share from marts.tag_value_health"
+        f" where tag = 'recency' and as_of_date = '{DATES[-1]}'"
+    )
+    after_share = dict(after)
+    drifted = {
+        value
+        for value in set(before.index) | set(after_share)
+        if abs(after_share.get(value, 0) - before.get(value, 0)) > 0.10
+    }
+    assert "within_30d" in drifted
+    line = next(
+        message
+        for message in planted.messages
+        if "share drift" in message and "recency = within_30d" in message
+    )
+    # from the previous build kept (05-31), not the replaced 06-30 rows
+    assert f"from {before['within_30d'] * 100:.1f} % on {DATES[-2]}" in line
+    assert f"to {after_share['within_30d'] * 100:.1f} % on {DATES[-1]}" in line
+    assert "limit 10 points" in line
+    assert "Failure in test tag_value_share_drift_within_limit" in planted.log
+
+
+def test_bad_drift_vars_stop_before_any_sql(
+    dated_builds: DatedBuilds, tmp_path: Path
+) -> None:
+    run = run_dbt(
+        ["run", "--select", "stg_crm__customers"],
+        tmp_path,
+        dated_builds.raw_dir,
+        extra_vars={"tag_drift_severity": "block", "tag_drift_max_points": -1},
+    )
+    assert not run.success
+    assert "tag_drift_severity must be warn or error, got 'block'" in run.log
+    assert "tag_drift_max_points" in run.log
+    assert not (tmp_path / "warehouse.duckdb").exists() or not run.query(
+        "select * from information_schema.tables where table_schema = 'staging'"
+    )
+
+
+SOURCE_EVENTS = """
+    select customer_id, 'orders' as source, order_date as event_date
+    from staging.stg_crm__orders
+    union all
+    select customer_id, 'service_interactions', cast(occurred_at as date)
+    from staging.stg_crm__service_interactions
+    union all
+    select customer_id, 'customers', cast(updated_at as date)
+    from staging.stg_crm__customers
+"""
+
+
+def expected_causes(
+    run: DbtRun, rule_changed: set[tuple[str, str]]
+) -> tuple[pd.Series, pd.Series]:
+    """(customer, tag, changed_as_of) -> cause, computed here and as recorded:
+    rule when (tag, changed_as_of) is in rule_changed, data when the customer had
+    an event of the tag's source after previous_as_of up to changed_as_of, else
+    time."""
+    events = table(run, SOURCE_EVENTS)
+    changes = table(
+        run,
+        "select customer_id, tag, strftime(previous_as_of, '%Y-%m-%d') as old,"
+        " strftime(changed_as_of, '%Y-%m-%d') as new, cause"
+        " from marts.customer_tag_changes",
+    )
+    causes = {}
+    for row in changes.itertuples():
+        sources = TAGS[row.tag]["authoritative_source"].split("|")
+        mine = events[
+            (events["customer_id"] == row.customer_id) & events["source"].isin(sources)
+        ]["event_date"].astype(str)
+        if (row.tag, row.new) in rule_changed:
+            cause = "rule"
+        elif ((mine > row.old) & (mine <= row.new)).any():
+            cause = "data"
+        else:
+            cause = "time"
+        causes[(row.customer_id, row.tag, row.new)] = cause
+    return pd.Series(causes).sort_index(), changes.set_index(
+        ["customer_id", "tag", "new"]
+    )["cause"].sort_index()
+
+
+def test_each_tag_change_has_its_cause(
+    dated_builds: DatedBuilds, tmp_path: Path
+) -> None:
+    """Without a rule change between the three builds every change is data (the
+    customer had a new order, interaction or record update between the builds)
+    or time (nothing new: e.g. recency moving a band). A fourth build on a copy
+    of the warehouse with recency's first band cut to 20 days records recency's
+    changes at that date as rule, and the behaviour mart's other tags' as data
+    or time; the fingerprints differ only for recency."""
+    expected, actual = expected_causes(dated_builds.last, set())
+    assert set(actual) == {"data", "time"}
+    assert actual.equals(expected)
+
+    later = "2026-07-31"
+    fourth = run_dbt(
+        [
+            "build",
+            "--select",
+            "+customer_tags_behavior",
+            "customer_tags_behavior_snapshot",
+            "tag_rule_fingerprints",
+            "int_tag_snapshot_versions_unpivoted",
+            "customer_tag_changes",
+            *MODELS_ONLY,
+        ],
+        copy_warehouse(dated_builds, tmp_path),
+        dated_builds.raw_dir,
+        later,
+        extra_vars={**dated_builds.extra_vars(), "recency_within_30d_max_days": 20},
+    )
+    assert fourth.success, fourth.log
+    changed = fourth.query(
+        "select new.tag from marts.tag_rule_fingerprints as new"
+        " inner join marts.tag_rule_fingerprints as old on new.tag = old.tag"
+        f" where new.as_of_date = '{later}' and old.as_of_date = '{DATES[-1]}'"
+        " and new.fingerprint != old.fingerprint"
+    )
+    assert changed == [("recency",)]
+    expected, actual = expected_causes(fourth, {("recency", later)})
+    assert actual.equals(expected)
+    at_later = actual.xs(later, level="new")
+    assert set(at_later.xs("recency", level="tag")) == {"rule"}
+    assert {"data", "time"} & set(at_later.drop("recency", level="tag"))
 
 
 def test_overrides_apply_only_while_valid(dated_builds: DatedBuilds) -> None:

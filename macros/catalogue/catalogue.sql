@@ -71,6 +71,36 @@
 
 {% macro spark__type_double() -%}double{%- endmacro %}
 
+{#- Each active tag's definition (sha256 of its source, rule and values
+    in the catalogue) and the vars it reads: tag_rule_fingerprints. -#}
+{% macro tag_rule_definitions() %}
+    {{ return({
+        'customer_type': {'sha256': 'cf6ffa3a6e8cfb3821c3a72765d612d67b04056124af5bfa6f10cc74d23f21a3', 'vars': []},
+        'industry': {'sha256': '81193dc728bdddf2d1bb32052f7a55095c70df986189103f7bb42f5430dd7757', 'vars': []},
+        'company_size': {'sha256': '9924851ad694e412725fff15d57489d874d2793223c02ccb1ae0ac7930358aab', 'vars': ['company_large_above_employees', 'company_medium_min_employees']},
+        'region': {'sha256': 'c227e759e4ad397559ed78f62acc2d9c1e13e536e2cfe2d2d53d2a9dca9b0707', 'vars': []},
+        'purchase_frequency': {'sha256': '637da779b7d0144eb42320458a01e4b6c55f580bb6624eb851a09baa049914e4', 'vars': ['frequency_high_min_orders', 'frequency_medium_min_orders']},
+        'recency': {'sha256': 'a5359343487a2217e6e1055333811d26ab102b10926c5c7512f15f490e41a65f', 'vars': ['recency_d31_90_max_days', 'recency_d91_180_max_days', 'recency_within_30d_max_days']},
+        'product_preference': {'sha256': '4df3e2569d758cbd1194eca7c7a06f4737c701f000b79d74ee58952a4be5ce76', 'vars': []},
+        'r_score': {'sha256': 'a715d31c307e7e0317ee41ccc3638caadfebaf602a871418b0c3979289cd89a7', 'vars': ['r_score_high_max_days', 'r_score_medium_max_days']},
+        'f_score': {'sha256': 'b1c8c3c54290f8a77cd91793cc05bce9a4d4c4e49989076fd617922864543525', 'vars': ['frequency_high_min_orders', 'frequency_medium_min_orders']},
+        'm_score': {'sha256': 'c4474cb047b2cafe9dfc6ebb9a5c3c66ffba9f6e3aa0aa1d22077f1503c3c749', 'vars': ['m_high', 'm_medium']},
+        'rfm_total': {'sha256': '62f38a8d047de6405d788234c10e7ec80118a75af7e9a235f770a5b655b2f17e', 'vars': []},
+        'customer_level': {'sha256': '8702a6b6e6ac4f357cbb66d4d1d45410e63ed90421627ffb792db5915c791f38', 'vars': ['level_important_min_rfm', 'level_ordinary_min_rfm', 'level_vip_min_rfm']},
+        'profit_contribution': {'sha256': '8a457afb6b04f6320819504e0fb7cc7a135e46989bf6b6ec63d0d042c8c68a57', 'vars': ['profit_high_above', 'profit_medium_min']},
+        'ltv': {'sha256': 'e5f5d51b0e43ef4b701aaaeb4c5898e0cf97733b576ef3329907df929ad3404e', 'vars': ['ltv_high_above', 'ltv_medium_min']},
+        'churn_risk': {'sha256': 'ef34339bc977efc62261b34435affca39bd6d3ee01f400440d3ee08eff48e847', 'vars': ['churn_risk_high_below', 'churn_risk_medium_below']},
+        'rfm_segment': {'sha256': '28666e440976202e842e17f1f814f862505f2017bba0ee196632a5edb3b7ce89', 'vars': []},
+        'price_sensitivity': {'sha256': 'a1d29e172a57231c7c292b5ab9a4dfe567d56eff853f0f9c18f4de87584ebe09', 'vars': ['promo_high_above', 'promo_medium_min']},
+        'service_preference': {'sha256': '13feca136a6619935714afa0ec7e92c6634dbbcdc5ad8f7dc10999629bf68d03', 'vars': []},
+        'decision_role': {'sha256': 'f08623d654c121ac8a945f3fbafa5e0c0e6b48024311b81908ad736f6209d52e', 'vars': []},
+        'lifecycle_stage': {'sha256': '43b59abc8c5fc1e617df3ac476b877cf94b978f843e133977dc60a8cfdc4884c', 'vars': ['lifecycle_active_max_days', 'lifecycle_at_risk_max_days']},
+        'complaints': {'sha256': 'a8f6e0f96cfd666ae41045c1ddab367aecbe820f6646ca62b8f8a452705219e5', 'vars': ['complaints_multiple_min']},
+        'consultation_frequency': {'sha256': '0198aa2067f61e758b9cf31af9e5da33c457886abcc73829904ff71d27aed432', 'vars': ['consultation_high_min', 'consultation_medium_min', 'window_days']},
+        'satisfaction': {'sha256': 'ba947554048237fc000a2b8be113e2a0bf79c5a8d10732176e89ec6ea3343354', 'vars': ['satisfaction_satisfied_min', 'satisfaction_very_satisfied_min']},
+    }) }}
+{% endmacro %}
+
 {#- Threshold vars of each band tag, in the order they must increase. -#}
 {% macro catalogue_var_ladders() %}
     {{ return([

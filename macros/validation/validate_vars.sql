@@ -65,6 +65,10 @@
         {%- do problems.append("clv_fit_failure_severity must be warn or error, got '"
             ~ var('clv_fit_failure_severity') ~ "'") -%}
     {%- endif -%}
+    {%- if var('tag_drift_severity') not in ['warn', 'error'] -%}
+        {%- do problems.append("tag_drift_severity must be warn or error, got '"
+            ~ var('tag_drift_severity') ~ "'") -%}
+    {%- endif -%}
     {%- if var('ltv_spend_remedy') not in ['none', 'winsorise'] -%}
         {%- do problems.append("ltv_spend_remedy must be none or winsorise, got '"
             ~ var('ltv_spend_remedy') ~ "'") -%}
@@ -194,6 +198,7 @@
         "ltv_high_above": [0, 1000000000000],
         "ltv_annual_discount_rate": [0, 1],
         "tag_health_max_unknown_share": [0, 1],
+        "tag_drift_max_points": [0, 100],
         "rfm_segment_m_amount": [0, 1000000000000],
     }) }}
 {% endmacro %}

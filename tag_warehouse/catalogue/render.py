@@ -5,7 +5,9 @@ text `generate` would write."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import textwrap
 from decimal import Decimal
 from typing import Any
@@ -228,6 +230,36 @@ def _mart_dict(pairs: list[tuple[str, list[str]]]) -> str:
     return "{\n" + "\n".join(lines) + "\n    }"
 
 
+def _var_names(node: Any) -> set[str]:
+    """The vars a catalogue entry reads: every `{var: name}` inside it."""
+    if isinstance(node, dict):
+        found = {node["var"]} if set(node) == {"var"} else set()
+        return found.union(*(_var_names(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_var_names(value) for value in node))
+    return set()
+
+
+def rule_definitions(cat: Catalogue) -> dict[str, dict[str, Any]]:
+    """Tag -> the sha256 of what decides its values (source, rule, values) and the
+    vars it reads (its own and its declared metrics'), for the per-build rule
+    fingerprint (models/marts/operations/tag_rule_fingerprints)."""
+    declared = {
+        name: metric.model_dump(mode="json") for name, metric in cat.metrics.items()
+    }
+    definitions = {}
+    for _, tag in cat.tags("active"):
+        entry = tag.model_dump(mode="json", include={"source", "rule", "values"})
+        text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
+        metrics = {name for name in declared if f'"{name}"' in text}
+        names = _var_names(entry).union(*(_var_names(declared[m]) for m in metrics))
+        definitions[tag.name] = {
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "vars": sorted(names),
+        }
+    return definitions
+
+
 def macros_sql(cat: Catalogue) -> str:
     active = [
         (dim.mart, [tag.name for tag in dim.tags("active")])
@@ -318,6 +350,18 @@ def macros_sql(cat: Catalogue) -> str:
             "{% endmacro %}",
             "",
             *type_double_macros(),
+            "{#- Each active tag's definition (sha256 of its source, rule and values",
+            "    in the catalogue) and the vars it reads: tag_rule_fingerprints. -#}",
+            "{% macro tag_rule_definitions() %}",
+            "    {{ return({"
+            + "".join(
+                f"\n        '{name}': {{'sha256': '{d['sha256']}',"
+                f" 'vars': {d['vars']!r}}},"
+                for name, d in rule_definitions(cat).items()
+            )
+            + "\n    }) }}",
+            "{% endmacro %}",
+            "",
             "{#- Threshold vars of each band tag, in the order they must increase. -#}",
             "{% macro catalogue_var_ladders() %}",
             "    {{ return(["
@@ -395,6 +439,14 @@ MACROS_YML = {
                 "A double-precision float type on every adapter (dispatch; the names"
                 " are DOUBLE_NAMES in tag_warehouse/catalogue/contract.py, which the"
                 " contracts' data_type of double columns uses too)."
+            ),
+        },
+        {
+            "name": "tag_rule_definitions",
+            "description": (
+                "Tag -> sha256 of its catalogue definition (source, rule, values) and"
+                " the vars it reads; tag_rule_fingerprints adds the vars' values per"
+                " build."
             ),
         },
         {
