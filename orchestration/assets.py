@@ -125,15 +125,20 @@ def prepared_project(project_dir: Path = ROOT) -> DbtProject:
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """dbt nodes grouped by layer: raw, staging, intermediate, marts, semantic,
-    seeds, snapshots (the dbt tags, e.g. the cadence, become Dagster tags)."""
+    """dbt nodes grouped by layer: raw, staging, intermediate, semantic, seeds,
+    snapshots, and the marts by their folder (marts_customer_tags,
+    marts_operations, marts_audiences: one graph of every mart is too large to
+    read). The dbt tags, e.g. the cadence, become Dagster tags."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
         if resource_type == "source":
             return "raw"
         if resource_type == "model":
-            return dbt_resource_props["fqn"][1]
+            fqn = dbt_resource_props["fqn"]
+            if fqn[1] == "marts" and len(fqn) > 3:
+                return f"marts_{fqn[2]}"
+            return fqn[1]
         return f"{resource_type}s"
 
 

@@ -331,7 +331,7 @@ def test_dagster_ui_shows_the_asset_graph_with_the_tag_marts(
     orchestration: Orchestration, tmp_path: Path
 ) -> None:
     """`dagster dev` as scripts/dev.py starts it; headless Chromium opens the
-    marts group of the asset graph and finds every tag mart."""
+    tag marts' group of the asset graph and finds every tag mart."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_or_skip()
@@ -368,7 +368,7 @@ def test_dagster_ui_shows_the_asset_graph_with_the_tag_marts(
             try:
                 page = browser.new_page(viewport={"width": 1600, "height": 2000})
                 page.goto(
-                    f"{base}/locations/orchestration.definitions/asset-groups/marts",
+                    f"{base}/locations/orchestration.definitions/asset-groups/marts_customer_tags",
                     wait_until="load",
                     timeout=120_000,
                 )
