@@ -55,7 +55,7 @@ SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 LTV_OFF = {"ltv_enabled": False, "churn_risk_enabled": False}
 TAG_MARTS_SELECTION = [f"+{mart}" for mart in TAG_MARTS]
 # Model metrics that are floats fitted by an optimiser: compared with a tolerance.
-FITTED_COLUMNS = ("predicted_ltv",)
+FITTED_COLUMNS = ("predicted_ltv", "p_alive")
 
 
 @dataclasses.dataclass
