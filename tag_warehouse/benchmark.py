@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -40,7 +41,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tag_warehouse.generate import ORDERS_PER_CUSTOMER, write_parquet
+from tag_warehouse.generate import (
+    ORDERS_PER_CUSTOMER,
+    TYPED_COLUMNS,
+    Format,
+    typed_table,
+    write_parquet,
+)
 from tag_warehouse.marts import TAG_MARTS
 from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
 
@@ -204,7 +211,7 @@ def append_day(
     customers = append_customers(
         raw_dir, out_dir, day, max(1, int(new_orders // ORDERS_PER_CUSTOMER)), updates
     )
-    orders = pq.read_table(raw_dir / "orders.parquet")
+    orders, typed = _text_table(raw_dir / "orders.parquet")
     stamp = day.isoformat()
     tag = day.strftime("%Y%m%d")
     sample = orders.slice(0, min(orders.num_rows, max(new_orders, 50) * 4))
@@ -237,7 +244,9 @@ def append_day(
                   updated_at=f"{stamp} 21:00:00")  # fmt: skip
     extra = pa.Table.from_pylist(added + changes + [late, future], schema=orders.schema)
     combined = pa.concat_tables([orders, extra])
-    write_parquet(combined, out_dir / "orders.parquet")
+    write_parquet(
+        typed_table(combined) if typed else combined, out_dir / "orders.parquet"
+    )
     return {
         **customers,
         "new_orders": len(added),
@@ -254,7 +263,7 @@ def append_customers(
     """Append to the customers file `new_customers` new customers (copies of
     existing rows with new ids) and `updates` new versions of existing customers
     (another industry and head count), all updated on `day`."""
-    customers = pq.read_table(raw_dir / "customers.parquet")
+    customers, typed = _text_table(raw_dir / "customers.parquet")
     stamp = day.isoformat()
     sample = customers.slice(0, min(customers.num_rows, (new_customers + updates) * 4))
     rows = [row for row in sample.to_pylist() if _is_plain_customer(row)]
@@ -271,11 +280,29 @@ def append_customers(
         for i, row in enumerate(rows[:updates])
     ]  # fmt: skip
     extra = pa.Table.from_pylist(added + changed, schema=customers.schema)
-    write_parquet(pa.concat_tables([customers, extra]), out_dir / "customers.parquet")
+    combined = pa.concat_tables([customers, extra])
+    write_parquet(
+        typed_table(combined) if typed else combined, out_dir / "customers.parquet"
+    )
     return {
         "new_customers": len(added),
         "updated_customers": [row["customer_id"] for row in changed],
     }
+
+
+def _text_table(path: Path) -> tuple[pa.Table, bool]:
+    """A raw Parquet file with every column as text (as the generator writes the
+    text variant) and whether it was typed (generate.typed_table): appended rows
+    are made as text and typed again the same way."""
+    table = pq.read_table(path)
+    typed = False
+    for position, field in enumerate(table.schema):
+        if not pa.types.is_string(field.type):
+            typed = True
+            table = table.set_column(
+                position, field.name, table.column(position).cast(pa.string())
+            )
+    return table, typed
 
 
 def _is_plain_customer(row: dict[str, Any]) -> bool:
@@ -312,8 +339,36 @@ def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.Data
         con.execute("set variable raw_dir = ?", [str(raw_dir)])
         con.execute("set variable seeds_dir = ?", [str(SEEDS_DIR)])
         con.execute("set variable as_of = ?::date", [as_of.isoformat()])
-        frame = con.execute(FLOOR_SQL.read_text(encoding="utf-8")).df()
+        frame = con.execute(floor_sql(raw_dir)).df()
     return normalise_tags(frame.set_index("customer_id"))
+
+
+def floor_sql(raw_dir: Path) -> str:
+    """The floor query for raw_dir. The floor parses text: on typed Parquet
+    (generate.typed_table) it reads each typed column cast back to text, so on
+    typed data it is a text floor plus those casts, not a typed-native one."""
+    sql = FLOOR_SQL.read_text(encoding="utf-8")
+    for path in sorted(Path(raw_dir).glob("*.parquet")):
+        typed = [
+            field.name
+            for field in pq.read_schema(path)
+            if field.name in TYPED_COLUMNS and not pa.types.is_string(field.type)
+        ]
+        if not typed:
+            continue
+        call = re.compile(
+            r"read_parquet\(\s*getvariable\('raw_dir'\) \|\| '/"
+            + re.escape(path.name)
+            + r"',\s*file_row_number = true\s*\)"
+        )
+        casts = ", ".join(f"cast({name} as varchar) as {name}" for name in typed)
+        reads = call.findall(sql)
+        if len(reads) != 1:
+            raise ValueError(
+                f"floor_tags.sql reads {path.name} {len(reads)} times, not once"
+            )
+        sql = sql.replace(reads[0], f"(select * replace ({casts}) from {reads[0]})")
+    return sql
 
 
 def marts_tags(db_path: Path) -> pd.DataFrame:
@@ -461,8 +516,10 @@ def run_scale(
     dirty_rate: float,
     pandas_too: bool = True,
     say: Say = print,
+    fmt: Format = "parquet",
 ) -> dict[str, Any]:
-    """Every measurement of one scale; raises when any tag set differs."""
+    """Every measurement of one scale; raises when any tag set differs. fmt: the
+    raw files' format (generate.write): "parquet" (text) or "typed"."""
     python = sys.executable
     raw = workdir / "raw"
     steps: dict[str, Measured] = {}
@@ -471,6 +528,8 @@ def run_scale(
         steps[name] = _checked(measure(name, command, **kwargs), say)
         return steps[name]
 
+    if fmt != "parquet":
+        label = f"{label} {fmt}"
     say(f"[{label}] {orders:,} orders, {customers_for(orders):,} customers")
     step(
         "generate",
@@ -484,7 +543,7 @@ def run_scale(
             "--as-of",
             as_of.isoformat(),
             "--format",
-            "parquet",
+            fmt,
             "--out",
             raw,
         ],
