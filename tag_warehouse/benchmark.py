@@ -1,18 +1,21 @@
 """Benchmark of the warehouse against what a user would otherwise run, on one data
 set and one machine in one run (scripts/benchmark.py is the command line).
 
-For each scale it generates the raw data (Parquet, scripts/generate_data.py), then
+For each scale (and raw format: text or typed Parquet) it generates the raw data
+(scripts/generate_data.py), then
 times as separate processes, sampling the resident memory of each process tree:
 
 * ``dbt parse``, the full ``dbt build`` of the models (seeds, models, snapshots)
   and the full ``dbt build`` with every data and unit test;
-* the plain pandas version of the tags (tag_warehouse.pandas_tags);
+* the plain pandas version of the tags (tag_warehouse.pandas_tags) and the Polars
+  one (tag_warehouse.polars_tags, lazy and streaming);
 * the floor: one hand-written DuckDB query from the raw files (scripts/floor_tags.sql);
 * an incremental daily run: one day of new orders (and updated and late orders)
   appended to the orders file, ``dbt run`` as of the next day, against a
   ``dbt run --full-refresh`` of the same data; both must give identical marts.
 
-pandas, floor and dbt tags (ltv aside) must be identical, checked in the run.
+pandas, Polars, floor and dbt tags (ltv aside) must be identical, checked in the
+run.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from tag_warehouse.generate import (
 )
 from tag_warehouse.marts import TAG_MARTS
 from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
+from tag_warehouse.polars_tags import polars_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_SQL = ROOT / "scripts" / "floor_tags.sql"
@@ -596,6 +600,11 @@ def run_scale(
             [python, "-m", "tag_warehouse.benchmark", "pandas", raw,
              as_of.isoformat(), results_dir / "pandas.parquet"],
         )  # fmt: skip
+    step(
+        "polars",
+        [python, "-m", "tag_warehouse.benchmark", "polars", raw,
+         as_of.isoformat(), results_dir / "polars.parquet"],
+    )  # fmt: skip
 
     dbt_tags = marts_tags(db)
     floor = pd.read_parquet(results_dir / "floor.parquet").set_index("customer_id")
@@ -605,6 +614,8 @@ def run_scale(
         checks["pandas_vs_dbt"] = tag_differences(
             pandas.set_index("customer_id"), dbt_tags
         )
+    polars = pd.read_parquet(results_dir / "polars.parquet")
+    checks["polars_vs_dbt"] = tag_differences(polars.set_index("customer_id"), dbt_tags)
     say(f"  tags identical: {checks}")
 
     # incremental: one more day of orders on top of the full build
@@ -686,6 +697,7 @@ def ratios(seconds: dict[str, float]) -> dict[str, float]:
         ),
         "pandas_over_build": ratio("pandas", "dbt build (models)"),
         "pandas_over_tag_marts_build": ratio("pandas", "dbt build (six tag marts)"),
+        "polars_over_tag_marts_build": ratio("polars", "dbt build (six tag marts)"),
         "incremental_over_full_refresh": ratio(
             "dbt run (incremental day)", "dbt run --full-refresh"
         ),
@@ -710,6 +722,7 @@ TABLE_STEPS = (
     "dbt build (six tag marts)",
     "floor (one DuckDB query)",
     "pandas",
+    "polars",
     "dbt run --full-refresh",
     "dbt run (incremental day)",
     "dbt run --select +tag:daily",
@@ -737,6 +750,7 @@ def format_table(results: list[dict[str, Any]]) -> str:
         "tag_marts_build_over_floor": "tag marts build / floor",
         "pandas_over_build": "pandas / build",
         "pandas_over_tag_marts_build": "pandas / tag marts build",
+        "polars_over_tag_marts_build": "Polars / tag marts build",
         "incremental_over_full_refresh": "incremental day / full refresh",
         "daily_tags_over_full_refresh": "+tag:daily day / full refresh",
         "daily_tags_over_full_build": "+tag:daily day / full build",
@@ -766,10 +780,10 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m tag_warehouse.benchmark floor|pandas RAW_DIR AS_OF OUT`: compute
-    one competitor's tags in its own process (so its time and memory are its own)."""
+    """`python -m tag_warehouse.benchmark floor|pandas|polars RAW_DIR AS_OF OUT`:
+    compute one competitor's tags in its own process (its time and memory its own)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("which", choices=("floor", "pandas"))
+    parser.add_argument("which", choices=("floor", "pandas", "polars"))
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("as_of", type=dt.date.fromisoformat)
     parser.add_argument("out", type=Path)
@@ -777,6 +791,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.which == "floor":
         memory = os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB")
         frame = floor_tags(args.raw_dir, args.as_of, memory_limit=memory)
+    elif args.which == "polars":
+        frame = polars_tags(args.raw_dir, args.as_of)
     else:
         frame = pandas_tags(args.raw_dir, args.as_of)
     _write(frame, args.out)
