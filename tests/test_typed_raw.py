@@ -13,10 +13,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from dbt_helpers import DbtRun, generated_raw, run_dbt
+from dbt_helpers import AS_OF, DbtRun, generated_raw, run_dbt
 
-from tag_warehouse.benchmark import mart_differences
-from tag_warehouse.generate import Format
+from tag_warehouse.benchmark import (
+    append_day,
+    floor_tags,
+    mart_differences,
+    marts_tags,
+    tag_differences,
+)
+from tag_warehouse.generate import TYPED_COLUMNS, Format
+from tag_warehouse.pandas_tags import pandas_tags
+from tag_warehouse.polars_tags import polars_tags
 
 TABLES = ("customers", "orders", "promotions", "service_interactions")
 MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]
@@ -152,3 +160,19 @@ def test_timestamptz_follows_warehouse_timezone(
         if instant is not None
     }
     assert all(found[row] == utc_dates[row] + dt.timedelta(days=1) for row in found)
+
+
+def test_benchmark_peers_equal_the_marts_on_typed_data(
+    raw_dirs: dict[str, Path], builds: dict[str, DbtRun], tmp_path: Path
+) -> None:
+    """The floor, pandas and Polars read typed Parquet too; an appended day keeps
+    the file's types (tag_warehouse/benchmark.py)."""
+    as_of = dt.date.fromisoformat(AS_OF)
+    dbt_tags = marts_tags(builds["typed"].db_path)
+    for peer in (floor_tags, pandas_tags, polars_tags):
+        assert tag_differences(peer(raw_dirs["typed"], as_of), dbt_tags) == {}, peer
+    append_day(raw_dirs["typed"], tmp_path, as_of + dt.timedelta(days=1), 20)
+    for table in ("customers", "orders"):
+        schema = pq.read_schema(tmp_path / f"{table}.parquet")
+        typed = {f.name for f in schema if not pa.types.is_string(f.type)}
+        assert typed == set(TYPED_COLUMNS) & set(schema.names), table
