@@ -1,6 +1,6 @@
 """Benchmark the warehouse against plain pandas and a hand-written DuckDB floor.
 
-    .venv/bin/python scripts/benchmark.py --scales 100k,1m,10m
+    .venv/bin/python scripts/benchmark.py --scales 100k,1m,10m [--formats parquet,typed]
 
 For each scale (orders) it generates the data, times `dbt parse`, the full
 `dbt build` (models; and with every test), the pandas version of the tags, the
@@ -34,6 +34,15 @@ def _scales(text: str) -> list[str]:
     return chosen
 
 
+def _formats(text: str) -> list[str]:
+    chosen = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not chosen or any(part not in ("parquet", "typed") for part in chosen):
+        raise argparse.ArgumentTypeError(
+            f"choose from parquet, typed (comma separated), got {text!r}"
+        )
+    return chosen
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -44,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default="2026-06-30")
     parser.add_argument("--dirty-rate", type=float, default=0.02)
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=["parquet"],
+        help="comma-separated raw formats, each a run per scale: parquet (text"
+        " columns, the default) and/or typed (dates, timestamps, amounts and counts"
+        " typed)",
+    )
     parser.add_argument(
         "--no-pandas", action="store_true", help="skip the pandas version"
     )
@@ -69,19 +86,21 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         report = {"machine": machine(), "results": results}
         for label in args.scales:
-            workdir = base / label
-            workdir.mkdir(parents=True, exist_ok=True)
-            results.append(
-                run_scale(
-                    label,
-                    SCALES[label],
-                    workdir,
-                    args.as_of,
-                    args.dirty_rate,
-                    pandas_too=not args.no_pandas,
+            for fmt in args.formats:
+                workdir = base / (label if fmt == "parquet" else f"{label}_{fmt}")
+                workdir.mkdir(parents=True, exist_ok=True)
+                results.append(
+                    run_scale(
+                        label,
+                        SCALES[label],
+                        workdir,
+                        args.as_of,
+                        args.dirty_rate,
+                        pandas_too=not args.no_pandas,
+                        fmt=fmt,
+                    )
                 )
-            )
-            args.json.write_text(json.dumps(report, indent=2) + "\n")
+                args.json.write_text(json.dumps(report, indent=2) + "\n")
         report["machine"]["load_average_after"] = machine()["load_average"]
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     info = report["machine"]

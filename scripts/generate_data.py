@@ -18,7 +18,12 @@ from typing import NoReturn
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.generate import SPEND_MIXES, generate_with_manifest, write
+from tag_warehouse.generate import (
+    FORMATS,
+    SPEND_MIXES,
+    generate_with_manifest,
+    write,
+)
 
 DEFAULT_AS_OF = "2026-06-30"  # fixed, so the default output never depends on today
 
@@ -78,7 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="share of rows per dirt kind, 0..0.5 (default 0: clean data)",
     )
-    parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="parquet",
+        help="parquet (default, every column text), csv, or typed: Parquet with the "
+        "dates, timestamps, amounts and counts typed (malformed dirt becomes null)",
+    )
     parser.add_argument("--out", type=Path, default=Path("data/demo"))
     parser.add_argument(
         "--years", type=_years, default=3.0, help="history length (default 3)"

@@ -1,18 +1,21 @@
 """Benchmark of the warehouse against what a user would otherwise run, on one data
 set and one machine in one run (scripts/benchmark.py is the command line).
 
-For each scale it generates the raw data (Parquet, scripts/generate_data.py), then
+For each scale (and raw format: text or typed Parquet) it generates the raw data
+(scripts/generate_data.py), then
 times as separate processes, sampling the resident memory of each process tree:
 
 * ``dbt parse``, the full ``dbt build`` of the models (seeds, models, snapshots)
   and the full ``dbt build`` with every data and unit test;
-* the plain pandas version of the tags (tag_warehouse.pandas_tags);
+* the plain pandas version of the tags (tag_warehouse.pandas_tags) and the Polars
+  one (tag_warehouse.polars_tags, lazy and streaming);
 * the floor: one hand-written DuckDB query from the raw files (scripts/floor_tags.sql);
 * an incremental daily run: one day of new orders (and updated and late orders)
   appended to the orders file, ``dbt run`` as of the next day, against a
   ``dbt run --full-refresh`` of the same data; both must give identical marts.
 
-pandas, floor and dbt tags (ltv aside) must be identical, checked in the run.
+pandas, Polars, floor and dbt tags (ltv aside) must be identical, checked in the
+run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -40,9 +44,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tag_warehouse.generate import ORDERS_PER_CUSTOMER, write_parquet
+from tag_warehouse.generate import (
+    ORDERS_PER_CUSTOMER,
+    TYPED_COLUMNS,
+    Format,
+    typed_table,
+    write_parquet,
+)
 from tag_warehouse.marts import TAG_MARTS
 from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
+from tag_warehouse.polars_tags import polars_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_SQL = ROOT / "scripts" / "floor_tags.sql"
@@ -204,7 +215,7 @@ def append_day(
     customers = append_customers(
         raw_dir, out_dir, day, max(1, int(new_orders // ORDERS_PER_CUSTOMER)), updates
     )
-    orders = pq.read_table(raw_dir / "orders.parquet")
+    orders, typed = _text_table(raw_dir / "orders.parquet")
     stamp = day.isoformat()
     tag = day.strftime("%Y%m%d")
     sample = orders.slice(0, min(orders.num_rows, max(new_orders, 50) * 4))
@@ -237,7 +248,9 @@ def append_day(
                   updated_at=f"{stamp} 21:00:00")  # fmt: skip
     extra = pa.Table.from_pylist(added + changes + [late, future], schema=orders.schema)
     combined = pa.concat_tables([orders, extra])
-    write_parquet(combined, out_dir / "orders.parquet")
+    write_parquet(
+        typed_table(combined) if typed else combined, out_dir / "orders.parquet"
+    )
     return {
         **customers,
         "new_orders": len(added),
@@ -254,7 +267,7 @@ def append_customers(
     """Append to the customers file `new_customers` new customers (copies of
     existing rows with new ids) and `updates` new versions of existing customers
     (another industry and head count), all updated on `day`."""
-    customers = pq.read_table(raw_dir / "customers.parquet")
+    customers, typed = _text_table(raw_dir / "customers.parquet")
     stamp = day.isoformat()
     sample = customers.slice(0, min(customers.num_rows, (new_customers + updates) * 4))
     rows = [row for row in sample.to_pylist() if _is_plain_customer(row)]
@@ -271,11 +284,29 @@ def append_customers(
         for i, row in enumerate(rows[:updates])
     ]  # fmt: skip
     extra = pa.Table.from_pylist(added + changed, schema=customers.schema)
-    write_parquet(pa.concat_tables([customers, extra]), out_dir / "customers.parquet")
+    combined = pa.concat_tables([customers, extra])
+    write_parquet(
+        typed_table(combined) if typed else combined, out_dir / "customers.parquet"
+    )
     return {
         "new_customers": len(added),
         "updated_customers": [row["customer_id"] for row in changed],
     }
+
+
+def _text_table(path: Path) -> tuple[pa.Table, bool]:
+    """A raw Parquet file with every column as text (as the generator writes the
+    text variant) and whether it was typed (generate.typed_table): appended rows
+    are made as text and typed again the same way."""
+    table = pq.read_table(path)
+    typed = False
+    for position, field in enumerate(table.schema):
+        if not pa.types.is_string(field.type):
+            typed = True
+            table = table.set_column(
+                position, field.name, table.column(position).cast(pa.string())
+            )
+    return table, typed
 
 
 def _is_plain_customer(row: dict[str, Any]) -> bool:
@@ -312,8 +343,36 @@ def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.Data
         con.execute("set variable raw_dir = ?", [str(raw_dir)])
         con.execute("set variable seeds_dir = ?", [str(SEEDS_DIR)])
         con.execute("set variable as_of = ?::date", [as_of.isoformat()])
-        frame = con.execute(FLOOR_SQL.read_text(encoding="utf-8")).df()
+        frame = con.execute(floor_sql(raw_dir)).df()
     return normalise_tags(frame.set_index("customer_id"))
+
+
+def floor_sql(raw_dir: Path) -> str:
+    """The floor query for raw_dir. The floor parses text: on typed Parquet
+    (generate.typed_table) it reads each typed column cast back to text, so on
+    typed data it is a text floor plus those casts, not a typed-native one."""
+    sql = FLOOR_SQL.read_text(encoding="utf-8")
+    for path in sorted(Path(raw_dir).glob("*.parquet")):
+        typed = [
+            field.name
+            for field in pq.read_schema(path)
+            if field.name in TYPED_COLUMNS and not pa.types.is_string(field.type)
+        ]
+        if not typed:
+            continue
+        call = re.compile(
+            r"read_parquet\(\s*getvariable\('raw_dir'\) \|\| '/"
+            + re.escape(path.name)
+            + r"',\s*file_row_number = true\s*\)"
+        )
+        casts = ", ".join(f"cast({name} as varchar) as {name}" for name in typed)
+        reads = call.findall(sql)
+        if len(reads) != 1:
+            raise ValueError(
+                f"floor_tags.sql reads {path.name} {len(reads)} times, not once"
+            )
+        sql = sql.replace(reads[0], f"(select * replace ({casts}) from {reads[0]})")
+    return sql
 
 
 def marts_tags(db_path: Path) -> pd.DataFrame:
@@ -461,8 +520,10 @@ def run_scale(
     dirty_rate: float,
     pandas_too: bool = True,
     say: Say = print,
+    fmt: Format = "parquet",
 ) -> dict[str, Any]:
-    """Every measurement of one scale; raises when any tag set differs."""
+    """Every measurement of one scale; raises when any tag set differs. fmt: the
+    raw files' format (generate.write): "parquet" (text) or "typed"."""
     python = sys.executable
     raw = workdir / "raw"
     steps: dict[str, Measured] = {}
@@ -471,6 +532,8 @@ def run_scale(
         steps[name] = _checked(measure(name, command, **kwargs), say)
         return steps[name]
 
+    if fmt != "parquet":
+        label = f"{label} {fmt}"
     say(f"[{label}] {orders:,} orders, {customers_for(orders):,} customers")
     step(
         "generate",
@@ -484,7 +547,7 @@ def run_scale(
             "--as-of",
             as_of.isoformat(),
             "--format",
-            "parquet",
+            fmt,
             "--out",
             raw,
         ],
@@ -537,6 +600,11 @@ def run_scale(
             [python, "-m", "tag_warehouse.benchmark", "pandas", raw,
              as_of.isoformat(), results_dir / "pandas.parquet"],
         )  # fmt: skip
+    step(
+        "polars",
+        [python, "-m", "tag_warehouse.benchmark", "polars", raw,
+         as_of.isoformat(), results_dir / "polars.parquet"],
+    )  # fmt: skip
 
     dbt_tags = marts_tags(db)
     floor = pd.read_parquet(results_dir / "floor.parquet").set_index("customer_id")
@@ -546,6 +614,8 @@ def run_scale(
         checks["pandas_vs_dbt"] = tag_differences(
             pandas.set_index("customer_id"), dbt_tags
         )
+    polars = pd.read_parquet(results_dir / "polars.parquet")
+    checks["polars_vs_dbt"] = tag_differences(polars.set_index("customer_id"), dbt_tags)
     say(f"  tags identical: {checks}")
 
     # incremental: one more day of orders on top of the full build
@@ -578,7 +648,14 @@ def run_scale(
          next_day), env=dbt_env(refresh / "w.duckdb"))  # fmt: skip
     step(
         "dbt run --full-refresh",
-        dbt_command(["run", "--full-refresh"], refresh, raw_next, next_day),
+        # a new warehouse has no snapshots: the models reading one (the audience
+        # history) cannot run there; no tag mart reads a snapshot
+        dbt_command(
+            ["run", "--full-refresh", "--exclude", "resource_type:snapshot+"],
+            refresh,
+            raw_next,
+            next_day,
+        ),  # fmt: skip
         env=dbt_env(refresh / "w.duckdb"),
     )
     checks["incremental_vs_full_refresh"] = mart_differences(
@@ -627,6 +704,7 @@ def ratios(seconds: dict[str, float]) -> dict[str, float]:
         ),
         "pandas_over_build": ratio("pandas", "dbt build (models)"),
         "pandas_over_tag_marts_build": ratio("pandas", "dbt build (six tag marts)"),
+        "polars_over_tag_marts_build": ratio("polars", "dbt build (six tag marts)"),
         "incremental_over_full_refresh": ratio(
             "dbt run (incremental day)", "dbt run --full-refresh"
         ),
@@ -651,6 +729,7 @@ TABLE_STEPS = (
     "dbt build (six tag marts)",
     "floor (one DuckDB query)",
     "pandas",
+    "polars",
     "dbt run --full-refresh",
     "dbt run (incremental day)",
     "dbt run --select +tag:daily",
@@ -678,6 +757,7 @@ def format_table(results: list[dict[str, Any]]) -> str:
         "tag_marts_build_over_floor": "tag marts build / floor",
         "pandas_over_build": "pandas / build",
         "pandas_over_tag_marts_build": "pandas / tag marts build",
+        "polars_over_tag_marts_build": "Polars / tag marts build",
         "incremental_over_full_refresh": "incremental day / full refresh",
         "daily_tags_over_full_refresh": "+tag:daily day / full refresh",
         "daily_tags_over_full_build": "+tag:daily day / full build",
@@ -707,10 +787,10 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m tag_warehouse.benchmark floor|pandas RAW_DIR AS_OF OUT`: compute
-    one competitor's tags in its own process (so its time and memory are its own)."""
+    """`python -m tag_warehouse.benchmark floor|pandas|polars RAW_DIR AS_OF OUT`:
+    compute one competitor's tags in its own process (its time and memory its own)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("which", choices=("floor", "pandas"))
+    parser.add_argument("which", choices=("floor", "pandas", "polars"))
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("as_of", type=dt.date.fromisoformat)
     parser.add_argument("out", type=Path)
@@ -718,6 +798,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.which == "floor":
         memory = os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB")
         frame = floor_tags(args.raw_dir, args.as_of, memory_limit=memory)
+    elif args.which == "polars":
+        frame = polars_tags(args.raw_dir, args.as_of)
     else:
         frame = pandas_tags(args.raw_dir, args.as_of)
     _write(frame, args.out)

@@ -444,7 +444,9 @@ def find_raw_files(
         RawFile(
             table,
             raw_file_path(directory, table),
-            f"select * from raw.{table}",
+            # the text columns only: a typed Parquet column is also in the view
+            # as _typed_<column> (DuckDB staging reads it); engines load text
+            f"select columns(lambda c: not starts_with(c, '_typed_')) from raw.{table}",
             database,
         )
         for table in RAW_CONTRACT

@@ -45,7 +45,26 @@ __all__ = [
     "write",
 ]
 
-Format = Literal["parquet", "csv"]
+Format = Literal["parquet", "csv", "typed"]
+FORMATS: tuple[Format, ...] = ("parquet", "csv", "typed")
+# The typed Parquet variant ("typed"): the contract columns that have a type in the
+# spec (section 1) as that type, every other column text. The timestamps are naive
+# wall-clock times, as the text is.
+TYPED_COLUMNS: dict[str, pa.DataType] = {
+    "created_at": pa.timestamp("s"),
+    "updated_at": pa.timestamp("s"),
+    "occurred_at": pa.timestamp("s"),
+    "order_date": pa.date32(),
+    "start_date": pa.date32(),
+    "end_date": pa.date32(),
+    "amount": pa.decimal128(18, 2),
+    "cost": pa.decimal128(18, 2),
+    "discount_rate": pa.decimal128(18, 2),
+    "employee_count": pa.int64(),
+    "satisfaction": pa.int64(),
+}
+_TYPED_FORMATS = {"timestamp": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d"}  # as written
+_NUMBER_TEXT = r"^-?\d+(\.\d+)?$"  # a number as the generator writes it
 # "standard": the demo's spend, one the Gamma-Gamma model fits as it is.
 # "b2c_b2b": a consumer base with business accounts beside it (see MIXED_*).
 SpendMix = Literal["standard", "b2c_b2b"]
@@ -1265,6 +1284,36 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _typed_values(values: pa.ChunkedArray, to: pa.DataType) -> pa.Array:
+    """Text values as the typed column `to`: a value the type cannot hold (malformed
+    dirt such as 'N/A' or 2024-02-30) becomes null."""
+    text = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_timestamp(to) or pa.types.is_date(to):
+        fmt = _TYPED_FORMATS["timestamp" if pa.types.is_timestamp(to) else "date"]
+        parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        # strptime rolls 2024-02-30 over into March: only a value that reads back
+        # as its text is one
+        exact = pc.equal(pc.strftime(parsed, format=fmt), text)
+        return pc.if_else(exact, parsed, pa.scalar(None, parsed.type)).cast(to)
+    fits = pc.match_substring_regex(text, _NUMBER_TEXT)
+    kept = pc.if_else(fits, text, pa.scalar(None, pa.string()))
+    if pa.types.is_integer(to):
+        whole = pc.match_substring_regex(kept, r"^-?\d+$")
+        kept = pc.if_else(whole, kept, pa.scalar(None, pa.string()))
+    return kept.cast(to)
+
+
+def typed_table(table: pa.Table) -> pa.Table:
+    """The table with its TYPED_COLUMNS as typed values (the "typed" format):
+    malformed text becomes null, which staging rejects with the same reason as
+    the text for the required columns (bad_date, bad_timestamp, bad_number)."""
+    for position, name in enumerate(table.column_names):
+        if name in TYPED_COLUMNS:
+            values = _typed_values(table.column(name), TYPED_COLUMNS[name])
+            table = table.set_column(position, name, values)
+    return table
+
+
 def write(
     tables: dict[str, pa.Table],
     out_dir: Path,
@@ -1273,20 +1322,24 @@ def write(
     *,
     progress: Progress | None = None,
 ) -> None:
-    """Write `<out_dir>/<name>.<fmt>` per table and the dirt manifest if any.
+    """Write `<out_dir>/<name>.<fmt>` per table and the dirt manifest if any
+    (fmt "typed": `<name>.parquet` with the TYPED_COLUMNS typed, typed_table).
 
     A stale file of the other format for the same table is removed (Parquet would
     shadow a new CSV), and so is a stale manifest when `manifest` is empty.
     """
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"fmt must be 'parquet' or 'csv', got {fmt!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    other = "csv" if fmt == "parquet" else "parquet"
+    extension = "csv" if fmt == "csv" else "parquet"
+    other = "parquet" if extension == "csv" else "csv"
     for name, table in tables.items():
         t0 = time.perf_counter()
-        path = out_dir / f"{name}.{fmt}"
-        if fmt == "parquet":
+        path = out_dir / f"{name}.{extension}"
+        if fmt == "typed":
+            write_parquet(typed_table(table), path)
+        elif fmt == "parquet":
             write_parquet(table, path)
         else:
             tmp = path.with_name(path.name + ".tmp")

@@ -1,7 +1,7 @@
 """The benchmark's competitors compute the same tags as the warehouse: the plain
-pandas version and the hand-written DuckDB floor equal the dbt marts value by
-value on the generated dirty data; and the benchmark's helpers (timing, memory,
-appended day, report) behave. Small data only: no timings are asserted."""
+pandas and Polars versions and the hand-written DuckDB floor equal the dbt marts
+value by value on the generated dirty data; and the benchmark's helpers (timing,
+memory, appended day, report) behave. Small data only: no timings are asserted."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from tag_warehouse.benchmark import (
     tag_differences,
 )
 from tag_warehouse.pandas_tags import NOT_COVERED, TAG_COLUMNS, pandas_tags
+from tag_warehouse.polars_tags import polars_tags
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import benchmark as benchmark_cli  # noqa: E402
@@ -41,6 +42,15 @@ def test_pandas_tags_equal_the_marts(
     dbt_tags: pd.DataFrame, demo_raw_dir: Path
 ) -> None:
     tags = pandas_tags(demo_raw_dir, AS_OF_DATE)
+    assert len(tags) == len(dbt_tags) > 1000
+    assert tag_differences(tags, dbt_tags) == {}
+
+
+def test_polars_tags_equal_the_marts(
+    dbt_tags: pd.DataFrame, demo_raw_dir: Path
+) -> None:
+    tags = polars_tags(demo_raw_dir, AS_OF_DATE)
+    assert list(tags.columns) == list(TAG_COLUMNS)
     assert len(tags) == len(dbt_tags) > 1000
     assert tag_differences(tags, dbt_tags) == {}
 
@@ -136,7 +146,7 @@ def test_ratios_and_table() -> None:
     assert (
         "| 1m | 1,000,000 | dbt build (models) | 30.0 | 0.0 | 33,333 | 900 |" in table
     )
-    assert "| 1m | 1.5 | - | 4.0 | - | 0.25 | - | - | yes |" in table
+    assert "| 1m | 1.5 | - | 4.0 | - | - | 0.25 | - | - | yes |" in table
 
 
 def test_cli_rejects_an_unknown_scale(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,8 +10,39 @@
     in the warehouse time zone), with a four-digit year within the plausible years
     (vars raw_min_year .. raw_max_year): a two-digit year (26-06-01, 6/1/26) or an
     implausible one (0026, 2206) is null, never guessed. -#}
-{% macro parse_date(column) -%}
-    {{ within_plausible_years(adapter.dispatch('parse_date')(column), 'date') }}
+{% macro parse_date(column, typed={}) -%}
+    {%- if column in typed -%}
+        {{ within_plausible_years(typed_temporal(column, typed[column], 'date'), 'date') }}
+    {%- else -%}
+        {{ within_plausible_years(adapter.dispatch('parse_date')(column), 'date') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- typed: raw_typed_columns of the model's raw table. A column in it is read from
+    the raw view's _typed_<column> as it is (a typed value cannot be malformed):
+    only the checks that can still fail apply, as they do to parsed text
+    (plausible years here; null, negative, out of range and future dates in the
+    models). A date or timestamp becomes the contract's type as the text parser
+    would read its text: a TIMESTAMP WITH TIME ZONE in the session time zone
+    (WAREHOUSE_TIMEZONE), a date at midnight, a timestamp's date. -#}
+{% macro typed_temporal(column, column_type, type) -%}
+    {%- set value = '_typed_' ~ column -%}
+    {%- set value_type = column_type -%}
+    {%- if column_type == 'TIMESTAMP WITH TIME ZONE' -%}
+        {%- set value = 'cast(' ~ value ~ ' as timestamp)' -%}
+        {%- set value_type = 'TIMESTAMP' -%}
+    {%- endif -%}
+    {%- if value_type == type | upper -%}
+        {{ value }}
+    {%- else -%}
+        cast({{ value }} as {{ type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A typed number as parse_decimal reads its text: decimal(18, 4), null when it
+    does not fit or is not a number (NaN, infinity). -#}
+{% macro typed_decimal(column) -%}
+    try_cast(_typed_{{ column }} as decimal(18, 4))
 {%- endmacro %}
 
 {#- The value when it lies within the plausible years (vars raw_min_year ..
@@ -84,8 +115,14 @@
 {#- Timestamps in ISO form with or without a zone offset (converted to the session
     time zone, UTC unless configured), or 2026/3/5 10:00:00; the year as for
     parse_date (of the converted value). -#}
-{% macro parse_timestamp(column) -%}
-    {{ within_plausible_years(adapter.dispatch('parse_timestamp')(column), 'timestamp') }}
+{% macro parse_timestamp(column, typed={}) -%}
+    {%- if column in typed -%}
+        {{ within_plausible_years(
+            typed_temporal(column, typed[column], 'timestamp'), 'timestamp') }}
+    {%- else -%}
+        {{ within_plausible_years(
+            adapter.dispatch('parse_timestamp')(column), 'timestamp') }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The first branch is a fast path: `2026-03-05 10:00:00` (19 characters,
@@ -122,7 +159,10 @@
     parse, 1715,30 and 5.285,14 and 1,2,3 do not; with `,` the mirror: 1.234,56,
     1715,30). Currency signs and spaces are removed. Ambiguous or broken text is
     null (bad_number), never guessed. -#}
-{% macro parse_decimal(column) -%}
+{% macro parse_decimal(column, typed={}) -%}
+    {%- if column in typed -%}
+        {{ return(typed_decimal(column)) }}
+    {%- endif -%}
     {{ return(adapter.dispatch('parse_decimal')(column)) }}
 {%- endmacro %}
 
@@ -190,7 +230,14 @@
 
 {#- Whole numbers, with the separators of parse_decimal (no currency signs):
     '12', '12.0' and '1,200' parse, '12.5' and 'abc' do not. -#}
-{% macro parse_integer(column) -%}
+{% macro parse_integer(column, typed={}) -%}
+    {%- if column in typed -%}
+        {%- set number = typed_decimal(column) -%}
+        {{ return(
+            'case when ' ~ number ~ ' = floor(' ~ number ~ ') then cast(' ~ number
+            ~ ' as bigint) end'
+        ) }}
+    {%- endif -%}
     {{ return(adapter.dispatch('parse_integer')(column)) }}
 {%- endmacro %}
 

@@ -3,7 +3,8 @@
     For every table of the contract: <table>.parquet is used if present, else
     <table>.csv (both present: a log line names both and their modification
     times). Every contract column is read as text (staging casts, so one bad
-    value rejects one row, not the file); _source_file and _source_row let a
+    value rejects one row, not the file; a typed Parquet column is also kept as
+    it is, see raw_select); _source_file and _source_row let a
     rejected row be traced back to the file: for a CSV the line the record starts
     on as an editor shows it (the header is line 1), for Parquet the row number
     (1 = first row). A CSV line that is not a record of the header's fields
@@ -132,14 +133,22 @@
 
 {#- The query reading a raw file as the raw view and the loader of other engines
     (scripts/engines.py) see it: every contract column as text, _source_file,
-    _source_row, _source_lines and _raw_line. header: raw_file_columns. -#}
+    _source_row, _source_lines and _raw_line. header: raw_file_columns. A Parquet
+    column that already holds its contract column's type (raw_typed_columns) is
+    also selected as it is, as _typed_<column>: staging then checks the value
+    instead of parsing its text (the loader of other engines leaves these out). -#}
 {% macro raw_select(raw_file, columns, header) %}
     {%- set quoted_file = raw_file | replace("'", "''") -%}
     {%- if raw_file.endswith('.parquet') -%}
+        {%- set typed = raw_typed_columns(
+            raw_file.split('/')[-1].rsplit('.', 1)[0], raw_file) -%}
         {%- set sql -%}
             select
                 {%- for column in columns %}
                 cast({{ adapter.quote(header[column]) }} as varchar) as {{ column }},
+                {%- endfor %}
+                {%- for column in typed %}
+                {{ adapter.quote(header[column]) }} as _typed_{{ column }},
                 {%- endfor %}
                 '{{ quoted_file }}' as _source_file,
                 file_row_number + 1 as _source_row,

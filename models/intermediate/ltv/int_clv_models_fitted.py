@@ -85,7 +85,12 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     # dbt hands a Python model only the meta keys it finds as literal
     # dbt.config.meta_get("...") calls in its code.
     as_of_date = str(dbt.config.meta_get("as_of_date"))
-    summary = dbt.ref("int_customers_clv_summarised").df()
+    # The summary (one row per customer) is read into pandas only for a model that
+    # is on: with both off nothing is pulled out of DuckDB.
+    wanted = enabled(dbt.config.meta_get("ltv_enabled")) or enabled(
+        dbt.config.meta_get("churn_risk_enabled")
+    )
+    summary = dbt.ref("int_customers_clv_summarised").df() if wanted else None
     outcomes = ltv_outcomes(dbt, summary) + [mbgnbd_outcome(dbt, summary)]
     rows = [row for outcome in outcomes for row in fit_rows(outcome, as_of_date)]
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS)
@@ -96,14 +101,15 @@ def enabled(value: Any) -> bool:
     return str(value).lower() == "true"
 
 
-def mbgnbd_outcome(dbt: Any, summary: pd.DataFrame) -> ModelFit:
+def mbgnbd_outcome(dbt: Any, summary: pd.DataFrame | None) -> ModelFit:
     """The MBG/NBD fit for p_alive, or why there is none."""
     if not enabled(dbt.config.meta_get("churn_risk_enabled")):
         return ModelFit("mbgnbd", "disabled", "var churn_risk_enabled is false")
+    assert summary is not None  # read when the model is on
     return fit_mbgnbd_model(summary.rename(columns={"customer_age": "T"}))
 
 
-def ltv_outcomes(dbt: Any, summary: pd.DataFrame) -> list[ModelFit]:
+def ltv_outcomes(dbt: Any, summary: pd.DataFrame | None) -> list[ModelFit]:
     """The BG/NBD and Gamma-Gamma fits for the LTV, or why there are none."""
     if not enabled(dbt.config.meta_get("ltv_enabled")):
         outcomes = [
@@ -111,6 +117,7 @@ def ltv_outcomes(dbt: Any, summary: pd.DataFrame) -> list[ModelFit]:
             for name in LTV_MODELS
         ]
     else:
+        assert summary is not None  # read when the model is on
         fits = fit_clv_models(
             summary.rename(columns={"customer_age": "T"}),
             horizon_years=float(dbt.config.meta_get("ltv_horizon_years")),

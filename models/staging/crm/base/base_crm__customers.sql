@@ -17,6 +17,9 @@
     unique_key='_source_row',
     on_schema_change='fail',
 ) }}
+{#- Typed Parquet columns are read as values, the others parsed from text
+    (raw_typed_columns). -#}
+{%- set typed = raw_typed_columns('customers') -%}
 {%- set pii_columns = ['customer_name', 'phone', 'email'] -%}
 {%- set checks = [
     ("_raw_line is not null", "bad_csv_line", "_raw_line"),
@@ -66,14 +69,14 @@ parsed as (
         {{ clean_key('customer_id') }} as customer_id,
         {{ alias_key('customer_type') }} as customer_type_key,
         {{ alias_key('industry') }} as industry_key,
-        {{ parse_integer('employee_count') }} as employee_count,
+        {{ parse_integer('employee_count', typed) }} as employee_count,
         {{ alias_key('province') }} as province_key,
         {{ clean_text('city') }} as city,
         {{ hash_pii(clean_text('phone')) }} as phone_hash,
         {{ hash_pii(alias_key('email')) }} as email_hash,
         {{ alias_key('decision_role') }} as decision_role_key,
-        {{ parse_timestamp('created_at') }} as created_at,
-        {{ parse_timestamp('updated_at') }} as updated_at
+        {{ parse_timestamp('created_at', typed) }} as created_at,
+        {{ parse_timestamp('updated_at', typed) }} as updated_at
     from source
 ),
 

@@ -29,6 +29,9 @@
     ("cost < 0", "negative_amount", "cost"),
     ("status is null", "bad_status", "status"),
 ] -%}
+{#- Typed Parquet columns are read as values, the others parsed from text
+    (raw_typed_columns). -#}
+{%- set typed = raw_typed_columns('orders') -%}
 {%- set canonical = orders_canonical_text() -%}
 {#- Everything that turns a raw row into its stored values (from the CTE
     `source`): its rendered text is part of the rows' fingerprints. sqlfluff
@@ -47,15 +50,15 @@ parsed as (
         {{ raw_text_columns('orders') }}  -- noqa: LT02
         {{ clean_key('order_id') }} as order_id,
         {{ clean_key('customer_id') }} as customer_id,
-        {{ parse_date('order_date') }} as order_date,
+        {{ parse_date('order_date', typed) }} as order_date,
         coalesce(
             replace({{ alias_key('product_category') }}, ' ', '_'), 'unknown'
         ) as product_category,
-        {{ parse_decimal('amount') }} as amount,
-        {{ parse_decimal('cost') }} as cost,
+        {{ parse_decimal('amount', typed) }} as amount,
+        {{ parse_decimal('cost', typed) }} as cost,
         {{ clean_key('promotion_id') }} as promotion_id,
         {{ alias_key('status') }} as status_key,
-        {{ parse_timestamp('updated_at') }} as updated_at
+        {{ parse_timestamp('updated_at', typed) }} as updated_at
     from source
 ),
 

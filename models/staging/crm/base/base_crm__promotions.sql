@@ -1,6 +1,9 @@
 {#- Every raw promotion row, parsed and classified as clean, rejected (with reason
     and column) or superseded. Promotions carry no updated_at: of several rows with
     one promotion_id, the one written last in the file wins. -#}
+{#- Typed Parquet columns are read as values, the others parsed from text
+    (raw_typed_columns). -#}
+{%- set typed = raw_typed_columns('promotions') -%}
 {%- set checks = [
     ("_raw_line is not null", "bad_csv_line", "_raw_line"),
     ("promotion_id is null", "null_key", "promotion_id"),
@@ -27,9 +30,9 @@ parsed as (
         {{ clean_key('promotion_id') }} as promotion_id,
         {{ clean_text('promotion_name') }} as promotion_name,
         {{ alias_key('promotion_type') }} as promotion_type,
-        {{ parse_date('start_date') }} as start_date,
-        {{ parse_date('end_date') }} as end_date,
-        {{ parse_decimal('discount_rate') }} as discount_rate
+        {{ parse_date('start_date', typed) }} as start_date,
+        {{ parse_date('end_date', typed) }} as end_date,
+        {{ parse_decimal('discount_rate', typed) }} as discount_rate
     from source
 ),
 

@@ -3,6 +3,9 @@
     updated_at: of several rows with one interaction_id, the one written last in
     the file wins. Unknown channels and types map to `other`. -#}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{#- Typed Parquet columns are read as values, the others parsed from text
+    (raw_typed_columns). -#}
+{%- set typed = raw_typed_columns('service_interactions') -%}
 {%- set checks = [
     ("_raw_line is not null", "bad_csv_line", "_raw_line"),
     ("interaction_id is null", "null_key", "interaction_id"),
@@ -37,10 +40,10 @@ parsed as (
         {{ raw_text_columns('service_interactions') }}
         {{ clean_key('interaction_id') }} as interaction_id,
         {{ clean_key('customer_id') }} as customer_id,
-        {{ parse_timestamp('occurred_at') }} as occurred_at,
+        {{ parse_timestamp('occurred_at', typed) }} as occurred_at,
         {{ alias_key('channel') }} as channel_key,
         {{ alias_key('interaction_type') }} as interaction_type_key,
-        {{ parse_integer('satisfaction') }} as satisfaction
+        {{ parse_integer('satisfaction', typed) }} as satisfaction
     from source
 ),
 

@@ -1,0 +1,80 @@
+"""With ltv_enabled and churn_risk_enabled false the CLV Python models do no model
+work: the per-customer summary is never pulled into pandas and the predictions are
+null columns computed in DuckDB (issue #22: 52 s at 10 million customers). The
+models are run here as dbt-duckdb runs them (model(dbt, session)) with a stand-in
+`dbt` object whose summary cannot be read; tests/test_clv_fit_failures.py proves
+the built tables of a disabled run."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+from typing import Any
+
+import duckdb
+import pandas as pd
+from dbt_helpers import ROOT
+
+LTV_DIR = ROOT / "models" / "intermediate" / "ltv"
+META = {
+    "as_of_date": "2026-06-30",
+    "ltv_enabled": "False",
+    "churn_risk_enabled": "False",
+    "ltv_horizon_years": "1",
+    "ltv_time_unit": "week",
+    "ltv_annual_discount_rate": "0",
+}
+
+
+def load_model(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, LTV_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Config:
+    def __call__(self, **_: Any) -> None:
+        pass
+
+    def meta_get(self, key: str) -> str:
+        return META[key]
+
+
+class Dbt:
+    """dbt's object in a Python model: ref() gives a DuckDB relation."""
+
+    config = Config()
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def ref(self, name: str) -> Any:
+        if name == "int_customers_clv_summarised":
+            raise AssertionError("the CLV summary was read with every model off")
+        return self.con.table(name)
+
+
+def test_disabled_models_read_no_summary() -> None:
+    with duckdb.connect() as con:
+        con.execute(
+            "create table stg_crm__customers as"
+            " select 'C' || range as customer_id from range(5)"
+        )
+        fits = load_model("int_clv_models_fitted").model(Dbt(con), con)
+        assert isinstance(fits, pd.DataFrame)
+        assert set(fits["status"]) == {"disabled"}
+        con.register("fits_frame", fits)
+        con.execute("create table int_clv_models_fitted as select * from fits_frame")
+        predicted = load_model("int_customers_ltv_predicted").model(Dbt(con), con)
+        rows = predicted.fetchall()
+        assert predicted.columns == [
+            "customer_id",
+            "expected_purchases",
+            "expected_spend_per_purchase",
+            "predicted_ltv",
+            "prob_alive",
+        ]
+        assert len(rows) == 5
+        assert all(value is None for row in rows for value in row[1:])
