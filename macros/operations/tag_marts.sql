@@ -66,7 +66,14 @@
 {#- `select * from` the tag snapshot of a mart, or an empty select of its columns
     when the snapshot does not exist yet (`dbt run` before the first snapshot). -#}
 {% macro tag_snapshot_or_empty(mart) %}
-    {%- set snapshot = ref(mart ~ '_snapshot') -%}
+    {{- return(snapshot_or_empty(mart ~ '_snapshot', tag_history_marts()[mart])) -}}
+{% endmacro %}
+
+{#- A snapshot's rows, or none while it does not exist yet (`dbt run` before the
+    first `dbt snapshot`): customer_id, as_of_date, dbt_valid_from and the text
+    columns it keeps. -#}
+{% macro snapshot_or_empty(snapshot_name, text_columns) %}
+    {%- set snapshot = ref(snapshot_name) -%}
     {%- if relation_exists(snapshot) or not execute -%}
         {{ return('select * from ' ~ snapshot) }}
     {%- endif -%}
@@ -75,8 +82,8 @@
         'cast(null as date) as as_of_date',
         'cast(null as timestamp) as dbt_valid_from',
     ] -%}
-    {%- for tag in tag_history_marts()[mart] -%}
-        {%- do columns.append('cast(null as varchar) as ' ~ tag) -%}
+    {%- for column in text_columns -%}
+        {%- do columns.append('cast(null as varchar) as ' ~ column) -%}
     {%- endfor -%}
     {{ return('select ' ~ columns | join(', ') ~ ' where false') }}
 {% endmacro %}

@@ -294,7 +294,9 @@ def history_sql(cat: Catalogue) -> str:
             "with",
             "",
             "snapshot as (",
-            "    select * from {{ ref('customer_audiences_snapshot') }}",
+            "    {{ snapshot_or_empty('customer_audiences_snapshot', "
+            + repr(names)
+            + ") }}",
             "),",
             "",
             "versions as (",

@@ -8,7 +8,7 @@
 with
 
 snapshot as (
-    select * from {{ ref('customer_audiences_snapshot') }}
+    {{ snapshot_or_empty('customer_audiences_snapshot', ['vip_at_risk', 'new_customers', 'price_sensitive_complainers']) }}
 ),
 
 versions as (
