@@ -294,9 +294,12 @@ def history_sql(cat: Catalogue) -> str:
             "with",
             "",
             "snapshot as (",
-            "    {{ snapshot_or_empty('customer_audiences_snapshot', "
-            + repr(names)
-            + ") }}",
+            "    {{ snapshot_or_empty(",
+            "        'customer_audiences_snapshot',",
+            "        [",
+            *(f"            '{name}'," for name in names),
+            "        ],",
+            "    ) }}",
             "),",
             "",
             "versions as (",

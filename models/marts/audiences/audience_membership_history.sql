@@ -8,7 +8,14 @@
 with
 
 snapshot as (
-    {{ snapshot_or_empty('customer_audiences_snapshot', ['vip_at_risk', 'new_customers', 'price_sensitive_complainers']) }}
+    {{ snapshot_or_empty(
+        'customer_audiences_snapshot',
+        [
+            'vip_at_risk',
+            'new_customers',
+            'price_sensitive_complainers',
+        ],
+    ) }}
 ),
 
 versions as (
