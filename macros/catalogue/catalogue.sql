@@ -35,7 +35,7 @@
 {#- sha256 of the catalogue files this project was generated from; the
     on-run-start check_catalogue_fresh() compares it with the files. -#}
 {% macro catalogue_sha256() %}
-    {{ return('c8bc8e18cbd404d18cf6d5821353d5333c6ecf612e4be47f0a4eabd0a7e945c8') }}
+    {{ return('53ce37da3e873ef2dc5b92326e10182f88dcecb30cf893ab28c70d57288bfd1e') }}
 {% endmacro %}
 
 {#- The catalogue files, in the order their hash is computed. -#}
@@ -90,7 +90,7 @@
         'profit_contribution': {'sha256': '8a457afb6b04f6320819504e0fb7cc7a135e46989bf6b6ec63d0d042c8c68a57', 'vars': ['profit_high_above', 'profit_medium_min']},
         'ltv': {'sha256': 'e5f5d51b0e43ef4b701aaaeb4c5898e0cf97733b576ef3329907df929ad3404e', 'vars': ['ltv_high_above', 'ltv_medium_min']},
         'churn_risk': {'sha256': 'ef34339bc977efc62261b34435affca39bd6d3ee01f400440d3ee08eff48e847', 'vars': ['churn_risk_high_below', 'churn_risk_medium_below']},
-        'rfm_segment': {'sha256': '28666e440976202e842e17f1f814f862505f2017bba0ee196632a5edb3b7ce89', 'vars': []},
+        'rfm_segment': {'sha256': '9e6e02cb963f0ab1d9bf57c878521953fc0a5b4c9cef6e31aaf9fc6786233928', 'vars': []},
         'price_sensitivity': {'sha256': 'a1d29e172a57231c7c292b5ab9a4dfe567d56eff853f0f9c18f4de87584ebe09', 'vars': ['promo_high_above', 'promo_medium_min']},
         'service_preference': {'sha256': '13feca136a6619935714afa0ec7e92c6634dbbcdc5ad8f7dc10999629bf68d03', 'vars': []},
         'decision_role': {'sha256': 'f08623d654c121ac8a945f3fbafa5e0c0e6b48024311b81908ad736f6209d52e', 'vars': []},

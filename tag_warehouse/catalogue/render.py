@@ -1095,7 +1095,8 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
             return (
                 "case\n            "
                 + _when(
-                    f"{tag.name} = {sql_literal(when_null)}", [sql_literal(null_text)]
+                    f"{tag.name} = {sql_literal(when_null)}",
+                    _template_parts(null_text, {"value": value}),
                 )
                 + "\n            else\n                "
                 + _concat(parts, "                ")
@@ -1151,7 +1152,9 @@ def _category_reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
     whens = []
     if category.when_null is not None and tag.null_reason is not None:
         text = getattr(tag.null_reason, lang)
-        whens.append(_when(sql_literal(category.when_null), [sql_literal(text)]))
+        whens.append(
+            _when(sql_literal(category.when_null), _template_parts(text, values))
+        )
     for value in tag.values:
         if value.reason is not None and value.code != category.when_null:
             parts = _template_parts(getattr(value.reason, lang), values)

@@ -263,7 +263,7 @@ unpivoted as (
         'product_preference' as tag,
         cast(product_preference as varchar) as rule_value,
         case
-            when product_preference = 'none' then '近{window_days}天无有效订单'
+            when product_preference = 'none' then '近{{ var("window_days") }}天无有效订单'
             else
                 '近{{ var("window_days") }}天订单最多的品类为 '
                 || cast(product_preference as varchar)
@@ -778,11 +778,12 @@ unpivoted as (
                     || ') → 一般挽留客户'
             when 'new'
                 then
-                    '近365天有效订单 '
+                    '近{{ var("window_days") }}天有效订单 '
                     || cast(window_order_count as varchar)
                     || ' 笔，且仅有一笔有效订单 → 新客户（不参与切分）'
             else
-                '近365天无有效订单，不参与 RFM 分群'
+                '近{{ var("window_days") }}'
+                || '天无有效订单，不参与 RFM 分群'
         end as reason_zh,
         case cast(rfm_segment as varchar)
             when 'important_value'
@@ -908,7 +909,9 @@ unpivoted as (
             when 'new'
                 then 'only one valid order ever → new customer (left out of the cuts)'
             else
-                'no valid order in the 365-day window: not segmented'
+                'no valid order in the '
+                || '{{ var("window_days") }}'
+                || '-day window: not segmented'
         end as reason_en
     from customer_tags_value
     union all
@@ -965,7 +968,7 @@ unpivoted as (
         'service_preference' as tag,
         cast(service_preference as varchar) as rule_value,
         case
-            when service_preference = 'unknown' then '近{window_days}天无服务记录'
+            when service_preference = 'unknown' then '近{{ var("window_days") }}天无服务记录'
             else
                 '近{{ var("window_days") }}天最常用的服务渠道为 '
                 || cast(service_preference as varchar)
