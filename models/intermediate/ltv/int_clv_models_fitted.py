@@ -10,6 +10,7 @@ summary, on its own: its failure makes only p_alive and churn_risk unknown, and
 var churn_risk_enabled false disables it alone."""
 
 import ast
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -73,6 +74,18 @@ def fit_rows(outcome: ModelFit, as_of_date: str) -> list[dict]:
     ]
 
 
+def build_date(value: Any) -> str:
+    """The build's as_of_date from the model's meta. Without --vars as_of_date the
+    project default (the Jinja expression of today's date in dbt_project.yml)
+    reaches a Python model's config unrendered; it means today, as the SQL renders
+    it. Any other value was checked by the validate_vars hook before any model."""
+    text = str(value)
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return dt.date.today().isoformat()
+
+
 def quantiles(value: Any) -> list[float]:
     """The var ltv_winsorise_quantiles, whether dbt rendered it as text or a list."""
     if isinstance(value, str):
@@ -84,7 +97,7 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
     # dbt hands a Python model only the meta keys it finds as literal
     # dbt.config.meta_get("...") calls in its code.
-    as_of_date = str(dbt.config.meta_get("as_of_date"))
+    as_of_date = build_date(dbt.config.meta_get("as_of_date"))
     # The summary (one row per customer) is read into pandas only for a model that
     # is on: with both off nothing is pulled out of DuckDB.
     wanted = enabled(dbt.config.meta_get("ltv_enabled")) or enabled(
