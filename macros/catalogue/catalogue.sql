@@ -35,7 +35,7 @@
 {#- sha256 of the catalogue files this project was generated from; the
     on-run-start check_catalogue_fresh() compares it with the files. -#}
 {% macro catalogue_sha256() %}
-    {{ return('53ce37da3e873ef2dc5b92326e10182f88dcecb30cf893ab28c70d57288bfd1e') }}
+    {{ return('184a6f716c49e48d8c98437f8d155dfbc0ccf700f29354434b1ff0157fe56022') }}
 {% endmacro %}
 
 {#- The catalogue files, in the order their hash is computed. -#}
@@ -98,6 +98,17 @@
         'complaints': {'sha256': 'a8f6e0f96cfd666ae41045c1ddab367aecbe820f6646ca62b8f8a452705219e5', 'vars': ['complaints_multiple_min']},
         'consultation_frequency': {'sha256': '0198aa2067f61e758b9cf31af9e5da33c457886abcc73829904ff71d27aed432', 'vars': ['consultation_high_min', 'consultation_medium_min', 'window_days']},
         'satisfaction': {'sha256': 'ba947554048237fc000a2b8be113e2a0bf79c5a8d10732176e89ec6ea3343354', 'vars': ['satisfaction_satisfied_min', 'satisfaction_very_satisfied_min']},
+    }) }}
+{% endmacro %}
+
+{#- Each active tag's expected order of values on a backtest outcome
+    (highest first): the test outcome_order_as_expected. -#}
+{% macro tag_expected_outcomes() %}
+    {{ return({
+        'recency': {'measure': 'repurchase_share', 'order': ['within_30d', 'd31_90', 'd91_180', 'over_180d']},
+        'customer_level': {'measure': 'mean_spend', 'order': ['vip', 'important', 'ordinary']},
+        'churn_risk': {'measure': 'repurchase_share', 'order': ['low', 'medium', 'high']},
+        'lifecycle_stage': {'measure': 'repurchase_share', 'order': ['active', 'at_risk', 'churned']},
     }) }}
 {% endmacro %}
 

@@ -69,6 +69,10 @@
         {%- do problems.append("tag_drift_severity must be warn or error, got '"
             ~ var('tag_drift_severity') ~ "'") -%}
     {%- endif -%}
+    {%- if var('tag_backtest_severity') not in ['warn', 'error'] -%}
+        {%- do problems.append("tag_backtest_severity must be warn or error, got '"
+            ~ var('tag_backtest_severity') ~ "'") -%}
+    {%- endif -%}
     {%- if var('ltv_spend_remedy') not in ['none', 'winsorise'] -%}
         {%- do problems.append("ltv_spend_remedy must be none or winsorise, got '"
             ~ var('ltv_spend_remedy') ~ "'") -%}
@@ -178,6 +182,7 @@
         "time_spine_years_back": [0, 100],
         "rfm_segment_r_days": [0, 3660],
         "rfm_segment_f_orders": [0, 100000],
+        "tag_backtest_horizon_days": [1, 3660],
     }) }}
 {% endmacro %}
 

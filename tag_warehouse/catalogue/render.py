@@ -260,6 +260,20 @@ def rule_definitions(cat: Catalogue) -> dict[str, dict[str, Any]]:
     return definitions
 
 
+def expected_outcomes(cat: Catalogue) -> dict[str, dict[str, Any]]:
+    """Active tag -> the outcome measure and the order of its values on it
+    (catalogue expected_outcome), for the test outcome_order_as_expected on
+    marts.tag_outcome_backtest; codes as text, as the backtest holds them."""
+    return {
+        tag.name: {
+            "measure": tag.expected_outcome.measure,
+            "order": [str(code) for code in tag.expected_outcome.order],
+        }
+        for _, tag in cat.tags("active")
+        if tag.expected_outcome is not None
+    }
+
+
 def macros_sql(cat: Catalogue) -> str:
     active = [
         (dim.mart, [tag.name for tag in dim.tags("active")])
@@ -362,6 +376,18 @@ def macros_sql(cat: Catalogue) -> str:
             + "\n    }) }}",
             "{% endmacro %}",
             "",
+            "{#- Each active tag's expected order of values on a backtest outcome",
+            "    (highest first): the test outcome_order_as_expected. -#}",
+            "{% macro tag_expected_outcomes() %}",
+            "    {{ return({"
+            + "".join(
+                f"\n        '{name}': {{'measure': '{e['measure']}',"
+                f" 'order': {e['order']!r}}},"
+                for name, e in expected_outcomes(cat).items()
+            )
+            + "\n    }) }}",
+            "{% endmacro %}",
+            "",
             "{#- Threshold vars of each band tag, in the order they must increase. -#}",
             "{% macro catalogue_var_ladders() %}",
             "    {{ return(["
@@ -447,6 +473,14 @@ MACROS_YML = {
                 "Tag -> sha256 of its catalogue definition (source, rule, values) and"
                 " the vars it reads; tag_rule_fingerprints adds the vars' values per"
                 " build."
+            ),
+        },
+        {
+            "name": "tag_expected_outcomes",
+            "description": (
+                "Tag -> the backtest measure (repurchase_share or mean_spend) and the"
+                " order its values should rank in on it, highest first (catalogue"
+                " expected_outcome); the test outcome_order_as_expected reads it."
             ),
         },
         {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")]
@@ -230,6 +230,16 @@ class Value_(Strict):
     reason: Labels | None = None
 
 
+class ExpectedOutcome(Strict):
+    """The order a tag's values should rank in on an outcome measured by the
+    backtest (marts.tag_outcome_backtest) in the days after the tags were
+    computed, highest first: e.g. active > at_risk > churned in repurchase_share.
+    The test outcome_order_as_expected warns when the data contradicts it."""
+
+    measure: Literal["repurchase_share", "mean_spend"]
+    order: list[Code | int] = Field(min_length=2)
+
+
 class Tag(Strict):
     name: Identifier
     status: Status
@@ -243,10 +253,28 @@ class Tag(Strict):
     open_values: Text | None = None
     reason: Labels
     null_reason: Labels | None = None
+    expected_outcome: ExpectedOutcome | None = None
 
     @property
     def sources(self) -> list[str]:
         return [self.source] if isinstance(self.source, str) else list(self.source)
+
+    @model_validator(mode="after")
+    def _expected_order_names_own_values(self) -> Tag:
+        """An expected order lists distinct codes of the tag's own values."""
+        if self.expected_outcome is None:
+            return self
+        codes = {str(value.code) for value in self.values}
+        order = [str(code) for code in self.expected_outcome.order]
+        unknown = [code for code in order if code not in codes]
+        if unknown:
+            raise ValueError(
+                f"expected_outcome.order: {', '.join(unknown)} not among the tag's"
+                f" values ({', '.join(sorted(codes))})"
+            )
+        if len(set(order)) != len(order):
+            raise ValueError("expected_outcome.order: a value is listed twice")
+        return self
 
 
 class DimensionFile(Strict):
