@@ -145,6 +145,21 @@ BROKEN_CASES = {
         ),
         "tag complaints: rule.bands.rungs[2].threshold: 1 overlaps the band before it",
     ),
+    "an expected outcome order naming a value the tag lacks": (
+        lambda tag: tag.__setitem__(
+            "expected_outcome",
+            {"measure": "repurchase_share", "order": ["one", "lots"]},
+        ),
+        "tag complaints: expected_outcome.order: lots not among the tag's values"
+        " (multiple, none, one)",
+    ),
+    "an expected outcome on a measure the backtest lacks": (
+        lambda tag: tag.__setitem__(
+            "expected_outcome", {"measure": "orders", "order": ["multiple", "one"]}
+        ),
+        "tag complaints: expected_outcome.measure: Input should be 'repurchase_share'"
+        " or 'mean_spend'",
+    ),
 }
 
 

@@ -201,7 +201,13 @@ def _validate_dimension(
                         isinstance(part, str) and ("[" in part or part in _TYPE_NAMES)
                     )
                 )
-                problems.append(f"{where}: {_where(raw, loc)}: {item['msg']}")
+                # a whole-tag check (model validator) has no field location
+                location = _where(raw, loc)
+                problems.append(
+                    f"{where}: {location}: {item['msg']}"
+                    if location
+                    else f"{where}: {item['msg']}"
+                )
     if head is None:
         return None
     return head.model_copy(update={"tags": tags})

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")]
@@ -268,12 +269,16 @@ class Tag(Strict):
         order = [str(code) for code in self.expected_outcome.order]
         unknown = [code for code in order if code not in codes]
         if unknown:
-            raise ValueError(
-                f"expected_outcome.order: {', '.join(unknown)} not among the tag's"
-                f" values ({', '.join(sorted(codes))})"
+            raise PydanticCustomError(
+                "expected_outcome",
+                "expected_outcome.order: {unknown} not among the tag's values"
+                " ({codes})",
+                {"unknown": ", ".join(unknown), "codes": ", ".join(sorted(codes))},
             )
         if len(set(order)) != len(order):
-            raise ValueError("expected_outcome.order: a value is listed twice")
+            raise PydanticCustomError(
+                "expected_outcome", "expected_outcome.order: a value is listed twice"
+            )
         return self
 
 
