@@ -8,11 +8,13 @@ import hashlib
 import os
 import pprint
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
 from dbt.contracts.files import FileHash
@@ -204,3 +206,31 @@ def generated_raw(
     tables = generate(customers, seed, dt.date.fromisoformat(AS_OF), dirty_rate)
     write(tables, raw_dir, fmt)
     return tables
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the project (no virtualenv, git, builds or data) at target."""
+    shutil.copytree(
+        ROOT,
+        target,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".git",
+            "target",
+            "logs",
+            "data",
+            "published",
+            "*.duckdb*",
+            ".*cache*",
+            ".engines",
+            "__pycache__",
+        ),
+    )
+    return target
+
+
+def edit_yaml(path: Path, change: Callable[[Any], object]) -> None:
+    """Load a YAML file, let change edit the data in place, write it back."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,15 @@ import duckdb
 import pytest
 import yaml
 from dbt.cli.main import dbtRunner
-from dbt_helpers import AS_OF, FIXTURES, ROOT, release_duckdb, run_dbt
+from dbt_helpers import (
+    AS_OF,
+    FIXTURES,
+    ROOT,
+    copy_project,
+    edit_yaml,
+    release_duckdb,
+    run_dbt,
+)
 
 from tag_warehouse.catalogue.cli import check, generate, main
 from tag_warehouse.catalogue.compile import filter_sql, sql_literal
@@ -27,32 +33,6 @@ from tag_warehouse.catalogue.render import band_texts, evaluate
 from tag_warehouse.catalogue.schema import Filter
 
 SERVICE = "catalogue/tags/service.yml"
-
-
-def copy_project(target: Path) -> Path:
-    shutil.copytree(
-        ROOT,
-        target,
-        ignore=shutil.ignore_patterns(
-            ".venv",
-            ".git",
-            "target",
-            "logs",
-            "data",
-            "published",
-            "*.duckdb*",
-            ".*cache*",
-            ".engines",
-            "__pycache__",
-        ),
-    )
-    return target
-
-
-def edit_yaml(path: Path, change: Callable[[Any], object]) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
 
 
 def test_generated_files_match_the_catalogue() -> None:

@@ -23,16 +23,20 @@ import duckdb
 import pandas as pd
 import pytest
 from dbt_helpers import (
+    AS_OF,
     FIXTURES,
     MODELS_ONLY,
     ROOT,
     SMALL_DATA_VARS,
     DbtRun,
+    copy_project,
+    edit_yaml,
     generated_raw,
     run_dbt,
 )
 from tag_oracle import oracle_tags
 
+from tag_warehouse.catalogue.cli import generate
 from tag_warehouse.lineage import read_registry
 
 REGISTRY = read_registry(ROOT / "seeds" / "tag_registry.csv")
@@ -540,6 +544,148 @@ def test_bad_drift_vars_stop_before_any_sql(
     assert not (tmp_path / "warehouse.duckdb").exists() or not run.query(
         "select * from information_schema.tables where table_schema = 'staging'"
     )
+
+
+BACKTEST_HORIZON = 90  # days: the default tag_backtest_horizon_days
+
+
+def expected_backtest(
+    tags: pd.Series, orders: pd.DataFrame, start: str, end: str
+) -> pd.DataFrame:
+    """(tag, value) -> customers, repurchase_share and mean_spend (over every
+    customer, 0 for the silent ones) of the customers holding the value in tags,
+    from their completed orders dated in (start, end]."""
+    window = orders[(orders["order_date"] > start) & (orders["order_date"] <= end)]
+    spend = window.groupby("customer_id")["amount"].sum()
+    frame = tags.rename("value").reset_index()
+    frame["bought"] = frame["customer_id"].isin(spend.index)
+    frame["spend"] = frame["customer_id"].map(spend).fillna(0.0)
+    return (
+        frame.groupby(["tag", "value"])
+        .agg(
+            customers=("bought", "size"),
+            repurchase_share=("bought", "mean"),
+            mean_spend=("spend", "mean"),
+        )
+        .sort_index()
+    )
+
+
+def result_status(run: DbtRun, name: str) -> str:
+    results = json.loads((run.target_path / "run_results.json").read_text())
+    return next(
+        result["status"]
+        for result in results["results"]
+        if result["unique_id"].startswith("test.")
+        and f".{name}." in result["unique_id"]
+    )
+
+
+def test_outcome_backtest_ranks_lifecycle_stages_as_expected(
+    demo_raw_dir: Path, tmp_path: Path
+) -> None:
+    """The generated data set (2,000 customers) built as of AS_OF - 90 days, with
+    the snapshots: no build is a horizon back, the backtest is empty. Then as of
+    AS_OF (the backtest and what it reads only): it holds the first build's tags,
+    read from the history, and the completed orders of their customers in the 90
+    days after, as computed here; lifecycle stages rank active > at_risk >
+    churned in repurchase share and the order test passes. With lifecycle's
+    expected order reversed in the catalogue of a copy of the project, the same
+    test warns, naming the tag, both values and both shares."""
+    as_of = dt.date.fromisoformat(AS_OF)
+    base = str(as_of - dt.timedelta(days=BACKTEST_HORIZON))
+    workdir = tmp_path / "backtest"
+    first = run_dbt(
+        ["build", "--select", "+tag_outcome_backtest", *MODELS_ONLY],
+        workdir,
+        demo_raw_dir,
+        base,
+        extra_vars=SMALL_DATA_VARS,
+    )
+    assert first.success, first.log
+    assert first.scalar("select count(*) from marts.tag_outcome_backtest") == 0
+    with duckdb.connect(str(first.db_path), read_only=True) as con:
+        base_tags = tag_frame(con)["value"]
+    run = run_dbt(
+        [
+            "build",
+            "--select",
+            "+stg_crm__orders",
+            "tag_rule_fingerprints",
+            "tag_outcome_backtest",
+            "tag_outcome_backtest_order_as_expected",
+            "--exclude",
+            "resource_type:unit_test",
+            "--indirect-selection",
+            "empty",
+        ],
+        workdir,
+        demo_raw_dir,
+        AS_OF,
+        extra_vars=SMALL_DATA_VARS,
+    )
+    assert run.success, run.log
+    backtest = (
+        table(
+            run,
+            "select tag, tag_value as value, strftime(tags_as_of, '%Y-%m-%d') as base,"
+            " horizon_days, customers, repurchase_share, silent_share,"
+            " cast(mean_spend as double) as mean_spend from marts.tag_outcome_backtest",
+        )
+        .set_index(["tag", "value"])
+        .sort_index()
+    )
+    orders = table(
+        run,
+        "select customer_id, strftime(order_date, '%Y-%m-%d') as order_date,"
+        " cast(amount as double) as amount from staging.stg_crm__orders"
+        " where is_completed",
+    )
+    expected = expected_backtest(base_tags, orders, base, AS_OF)
+    assert set(backtest["base"]) == {base}
+    assert set(backtest["horizon_days"]) == {BACKTEST_HORIZON}
+    assert list(backtest.index) == list(expected.index)
+    assert list(backtest["customers"]) == list(expected["customers"])
+    assert list(backtest["repurchase_share"]) == pytest.approx(
+        list(expected["repurchase_share"])
+    )
+    assert list(backtest["silent_share"]) == pytest.approx(
+        list(1 - expected["repurchase_share"])
+    )
+    assert list(backtest["mean_spend"]) == pytest.approx(
+        list(expected["mean_spend"]), abs=1e-4
+    )
+    stages = backtest.loc["lifecycle_stage", "repurchase_share"]
+    assert stages["active"] > stages["at_risk"] > stages["churned"], stages
+    assert result_status(run, "tag_outcome_backtest_order_as_expected") == "pass"
+
+    project = copy_project(tmp_path / "project")
+    edit_yaml(
+        project / "catalogue/tags/lifecycle.yml",
+        lambda data: data["tags"][0]["expected_outcome"]["order"].reverse(),
+    )
+    generate(project)
+    planted_dir = tmp_path / "planted"
+    planted_dir.mkdir()
+    shutil.copy(run.db_path, planted_dir / "warehouse.duckdb")
+    planted = run_dbt(
+        ["test", "--select", "tag_outcome_backtest_order_as_expected"],
+        planted_dir,
+        demo_raw_dir,
+        AS_OF,
+        extra_vars=SMALL_DATA_VARS,
+        project_dir=project,
+    )
+    assert planted.success, planted.log  # warn, the default severity
+    assert result_status(planted, "tag_outcome_backtest_order_as_expected") == "warn"
+    lines = [m for m in planted.messages if "backtest contradicts" in m]
+    assert len(lines) == 3, lines  # every pair of the three stages
+    line = next(m for m in lines if "lifecycle_stage = churned" in m)
+    assert (
+        f"lifecycle_stage = churned (repurchase_share {stages['churned']:.3f}) is"
+        f" expected above active ({stages['active']:.3f}); tags as of {base},"
+        f" outcomes in the {BACKTEST_HORIZON} days after"
+    ) in line, line
 
 
 SOURCE_EVENTS = """
