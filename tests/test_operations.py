@@ -536,11 +536,18 @@ def test_bad_drift_vars_stop_before_any_sql(
         ["run", "--select", "stg_crm__customers"],
         tmp_path,
         dated_builds.raw_dir,
-        extra_vars={"tag_drift_severity": "block", "tag_drift_max_points": -1},
+        extra_vars={
+            "tag_drift_severity": "block",
+            "tag_drift_max_points": -1,
+            "tag_backtest_severity": "loud",
+            "tag_backtest_horizon_days": 0,
+        },
     )
     assert not run.success
     assert "tag_drift_severity must be warn or error, got 'block'" in run.log
     assert "tag_drift_max_points" in run.log
+    assert "tag_backtest_severity must be warn or error, got 'loud'" in run.log
+    assert "tag_backtest_horizon_days must be between 1 and 3660, got 0" in run.log
     assert not (tmp_path / "warehouse.duckdb").exists() or not run.query(
         "select * from information_schema.tables where table_schema = 'staging'"
     )
