@@ -84,6 +84,14 @@ UI: dict[str, dict[str, str]] = {
         "churn": "Churn risk (P(alive), MBG/NBD)",
         "churn_note": "Customers per p_alive band of width 0.1, coloured by"
         " churn_risk; {unknown} customers without p_alive (unknown).",
+        "backtest": "Do the tags predict? Outcome backtest",
+        "backtest_note": "Customers by their tag as of {base} and what they did in"
+        " the {horizon} days after (completed orders up to {end};"
+        " tag_outcome_backtest). Mean spend counts silent customers as 0.",
+        "backtest_empty": "No backtest yet: it needs a build at least"
+        " tag_backtest_horizon_days (default {horizon}) days before this one."
+        " Build as of {date} first, then this date.",
+        "backtest_columns": "Tag|Value|Customers|Bought again|Mean spend",
     },
     "zh": {
         "title": "客户标签看板",
@@ -125,6 +133,14 @@ UI: dict[str, dict[str, str]] = {
         "churn": "流失风险（存活概率 P(alive)，MBG/NBD）",
         "churn_note": "按存活概率每 0.1 一档的客户数，颜色为流失风险；"
         "无存活概率（未知）的客户 {unknown} 人。",
+        "backtest": "标签是否有预测力：结果回测",
+        "backtest_note": "按 {base} 的标签分组的客户在之后 {horizon} 天内的表现"
+        "（截至 {end} 的已完成订单；tag_outcome_backtest）。平均消费把未购买的客户"
+        "计为 0。",
+        "backtest_empty": "尚无回测：需要一次至少早于本次构建"
+        " tag_backtest_horizon_days（默认 {horizon}）天的构建。请先以 {date}"
+        " 为数据日期构建，再构建本日期。",
+        "backtest_columns": "标签|取值|客户数|再次购买占比|平均消费",
     },
 }
 DIMENSIONS: dict[str, dict[str, str]] = {
@@ -219,6 +235,18 @@ class RfmMatrix:
 
 
 @dataclass(frozen=True)
+class Backtest:
+    """The latest build's outcome backtest of the headline tags: per (tag, value)
+    the customers, their repurchase share and mean spend (empty: none yet)."""
+
+    as_of_date: str
+    tags_as_of: str
+    horizon_days: int
+    rows: list[tuple[str, str, int, float, float]]
+    titles: dict[str, str] = field(default_factory=dict)  # tag -> its label
+
+
+@dataclass(frozen=True)
 class ChurnDistribution:
     """Customers per p_alive bin (width 1 / P_ALIVE_BINS) and churn_risk code."""
 
@@ -245,6 +273,7 @@ class Dashboard:
     rfm: RfmMatrix | None = None
     churn: ChurnDistribution | None = None
     health: HealthHistory | None = None
+    backtest: Backtest | None = None
 
     def label(self, tag: str, value: str) -> str:
         if value == NEW_KEY:
@@ -474,6 +503,53 @@ def health_history(
     return HealthHistory(tags, dates, coverage, moved)
 
 
+BACKTEST_TABLE = "tag_outcome_backtest"
+# The tags the dashboard shows the backtest of (the table has every tag).
+BACKTEST_TAGS = (
+    "lifecycle_stage",
+    "recency",
+    "customer_level",
+    "rfm_segment",
+    "churn_risk",
+)
+BACKTEST_DEFAULT_HORIZON = 90  # days: the default of var tag_backtest_horizon_days
+
+
+def backtest(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[str],
+    registry: list[dict[str, Any]],
+    lang: str,
+) -> Backtest | None:
+    """The newest build's backtest rows of BACKTEST_TAGS, values in registry order
+    (None without the table; no rows when no build was a horizon back)."""
+    if BACKTEST_TABLE not in tables:
+        return None
+    found = con.execute(
+        "select strftime(as_of_date, '%Y-%m-%d'), strftime(tags_as_of, '%Y-%m-%d'),"
+        " horizon_days, tag, tag_value, customers, repurchase_share, mean_spend"
+        f" from {BACKTEST_TABLE}"
+        f" where as_of_date = (select max(as_of_date) from {BACKTEST_TABLE})"
+    ).fetchall()
+    if not found:
+        return Backtest("", "", BACKTEST_DEFAULT_HORIZON, [])
+    allowed = {entry["tag"]: entry["allowed_values"].split("|") for entry in registry}
+    rows = [
+        (tag, str(value), int(customers), float(share), float(spend))
+        for _, _, _, tag, value, customers, share, spend in found
+        if tag in BACKTEST_TAGS
+    ]
+
+    def key(row: tuple[str, str, int, float, float]) -> tuple[int, int, int, str]:
+        order = allowed.get(row[0], [])
+        rank = order.index(row[1]) if row[1] in order else len(order)
+        return BACKTEST_TAGS.index(row[0]), rank, -row[2], row[1]
+
+    as_of, base, horizon = found[0][0], found[0][1], int(found[0][2])
+    titles = {entry["tag"]: entry[f"description_{lang}"] for entry in registry}
+    return Backtest(as_of, base, horizon, sorted(rows, key=key), titles)
+
+
 AUDIENCE_TABLES = ("audience_registry", "audience_sizes", "audience_members")
 
 
@@ -533,6 +609,7 @@ def build_dashboard(version_dir: Path, lang: str) -> Dashboard:
             rfm=rfm_matrix(con, tables),
             churn=churn_distribution(con),
             health=health_history(con, tables),
+            backtest=backtest(con, tables, registry, lang),
         )
     finally:
         con.close()
@@ -1005,6 +1082,53 @@ def health_section(board: Dashboard) -> str:
     )
 
 
+def backtest_section(board: Dashboard) -> str:
+    """Per headline tag and value: customers, share who bought again (with a bar)
+    and mean spend in the horizon after the tags' date; or how to get one."""
+    data = board.backtest
+    if data is None:
+        return ""
+    text = UI[board.lang]
+    title = f'<section data-section="backtest"><h2>{_e(text["backtest"])}</h2>'
+    if not data.rows:
+        date = dt.date.fromisoformat(board.as_of_date[:10]) - dt.timedelta(
+            days=data.horizon_days
+        )
+        note = text["backtest_empty"].format(
+            horizon=data.horizon_days, date=date.isoformat()
+        )
+        return f'{title}<p class="note" data-backtest="empty">{_e(note)}</p></section>'
+    note = text["backtest_note"].format(
+        base=data.tags_as_of, horizon=data.horizon_days, end=data.as_of_date
+    )
+    head = "".join(
+        f"<th>{_e(name)}</th>" for name in text["backtest_columns"].split("|")
+    )
+    per_tag = {tag: sum(row[0] == tag for row in data.rows) for tag, *_ in data.rows}
+    rows, shown = [], set()
+    for tag, value, customers, share, spend in data.rows:
+        title = ""
+        if tag not in shown:  # the tag's name once, spanning its values
+            shown.add(tag)
+            title = (
+                f'<th rowspan="{per_tag[tag]}">{_e(data.titles.get(tag, tag))}'
+                f"<br><code>{_e(tag)}</code></th>"
+            )
+        bar = f'<span class="share-bar" style="width:{share * 60:.1f}px"></span>'
+        rows.append(
+            f'<tr data-tag="{_e(tag)}" data-value="{_e(value)}"'
+            f' data-customers="{customers}" data-repurchase-share="{share:.6f}"'
+            f' data-mean-spend="{spend:.4f}">{title}'
+            f"<td>{_e(board.label(tag, value))}</td><td>{customers:,}</td>"
+            f"<td>{bar} {share:.1%}</td><td>{_money(spend)}</td></tr>"
+        )
+    return (
+        f'{title}<p class="note">{_e(note)}</p>'
+        f'<table class="overlap" data-chart="backtest"><tr>{head}</tr>'
+        f"{''.join(rows)}</table></section>"
+    )
+
+
 def audience_section(board: Dashboard) -> str:
     if board.audiences is None:
         return ""
@@ -1055,6 +1179,7 @@ svg .stage-text{font-size:13px;font-weight:600;fill:#10351a}
 table.overlap{border-collapse:collapse;font-size:12px}
 table.overlap td,table.overlap th{border:1px solid #e2e5ea;padding:4px 8px}
 table.overlap td{text-align:right}
+.share-bar{display:inline-block;height:9px;background:#59a14f;vertical-align:middle}
 """
 
 
@@ -1133,6 +1258,7 @@ def render_html(board: Dashboard) -> str:
 </div>
 {audience_section(board)}
 {health_section(board)}
+{backtest_section(board)}
 <h2>{_e(text["tags"])}</h2>
 {"".join(tag_sections)}
 </main>

@@ -17,7 +17,15 @@ from dbt_helpers import DbtRun
 from published_reader import Rebuild
 
 from tag_warehouse.publish import current_version_dir, publish
-from tag_warehouse.report import health_history, write_report
+from tag_warehouse.report import (
+    Dashboard,
+    Heatmap,
+    Pareto,
+    backtest,
+    backtest_section,
+    health_history,
+    write_report,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -280,6 +288,81 @@ def test_health_history_moves_are_the_largest_share_change() -> None:
     assert history.moved == {("recency", "2026-06-30"): pytest.approx(20.0)}
     assert history.coverage[("rfm_segment", "2026-06-30")] == 0.0
     assert health_history(con, []) is None
+
+
+BACKTEST_REGISTRY = [
+    {
+        "tag": "lifecycle_stage",
+        "allowed_values": "potential|new|active|at_risk|churned",
+        "description_en": "Lifecycle stage",
+    },
+    {
+        "tag": "purchase_frequency",
+        "allowed_values": "high|medium|low",
+        "description_en": "Purchase frequency",
+    },
+]
+
+
+def backtest_page(con: duckdb.DuckDBPyConnection, tables: list[str]) -> str:
+    """The backtest section of an English dashboard as of 2026-06-30."""
+    board = Dashboard(
+        lang="en",
+        version="v1",
+        as_of_date="2026-06-30",
+        labels={("lifecycle_stage", "at_risk"): "At risk"},
+        tags=[],
+        pareto=Pareto(0, Decimal(0), 0.0, []),
+        heatmap=Heatmap([], [], {}),
+        funnel=[],
+        migration=None,
+        backtest=backtest(con, tables, BACKTEST_REGISTRY, "en"),
+    )
+    return backtest_section(board)
+
+
+def test_backtest_table_shows_the_newest_build_of_the_headline_tags() -> None:
+    """The newest as_of_date's rows of the headline tags, values in registry
+    order, each with customers, repurchase share and mean spend; without rows, a
+    line saying which date to build first; without the table, nothing."""
+    con = duckdb.connect()
+    con.execute(
+        "create table tag_outcome_backtest as select * from (values"
+        " (date '2026-05-31', date '2026-03-02', 90, 'lifecycle_stage', 'active',"
+        "  10, 0.9, 100.0),"
+        " (date '2026-06-30', date '2026-03-31', 90, 'lifecycle_stage', 'churned',"
+        "  50, 0.04, 12.5),"
+        " (date '2026-06-30', date '2026-03-31', 90, 'lifecycle_stage', 'active',"
+        "  400, 0.735, 7906.2),"
+        " (date '2026-06-30', date '2026-03-31', 90, 'lifecycle_stage', 'at_risk',"
+        "  80, 0.16, 352.25),"
+        " (date '2026-06-30', date '2026-03-31', 90, 'purchase_frequency', 'high',"
+        "  70, 0.95, 15000.0))"
+        " as t(as_of_date, tags_as_of, horizon_days, tag, tag_value, customers,"
+        " repurchase_share, mean_spend)"
+    )
+    rows = [
+        attrs
+        for tag, attrs in parse(backtest_page(con, ["tag_outcome_backtest"]))
+        if tag == "tr"
+    ]
+    assert [(row["data-tag"], row["data-value"]) for row in rows] == [
+        ("lifecycle_stage", "active"),
+        ("lifecycle_stage", "at_risk"),
+        ("lifecycle_stage", "churned"),
+    ]
+    assert [int(row["data-customers"]) for row in rows] == [400, 80, 50]
+    assert [float(row["data-repurchase-share"]) for row in rows] == [0.735, 0.16, 0.04]
+    assert [float(row["data-mean-spend"]) for row in rows] == [7906.2, 352.25, 12.5]
+    page = backtest_page(con, ["tag_outcome_backtest"])
+    assert "tag as of 2026-03-31 and what they did in the 90 days after" in page
+    assert "At risk" in page and "Lifecycle stage" in page
+
+    con.execute("delete from tag_outcome_backtest")
+    empty = backtest_page(con, ["tag_outcome_backtest"])
+    assert 'data-backtest="empty"' in empty
+    assert "Build as of 2026-04-01 first, then this date." in empty
+    assert backtest_page(con, []) == ""
 
 
 def test_level_migration_from_the_tag_history(
