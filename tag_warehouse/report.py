@@ -1107,10 +1107,10 @@ def backtest_section(board: Dashboard) -> str:
     per_tag = {tag: sum(row[0] == tag for row in data.rows) for tag, *_ in data.rows}
     rows, shown = [], set()
     for tag, value, customers, share, spend in data.rows:
-        title = ""
+        name = ""
         if tag not in shown:  # the tag's name once, spanning its values
             shown.add(tag)
-            title = (
+            name = (
                 f'<th rowspan="{per_tag[tag]}">{_e(data.titles.get(tag, tag))}'
                 f"<br><code>{_e(tag)}</code></th>"
             )
@@ -1118,7 +1118,7 @@ def backtest_section(board: Dashboard) -> str:
         rows.append(
             f'<tr data-tag="{_e(tag)}" data-value="{_e(value)}"'
             f' data-customers="{customers}" data-repurchase-share="{share:.6f}"'
-            f' data-mean-spend="{spend:.4f}">{title}'
+            f' data-mean-spend="{spend:.4f}">{name}'
             f"<td>{_e(board.label(tag, value))}</td><td>{customers:,}</td>"
             f"<td>{bar} {share:.1%}</td><td>{_money(spend)}</td></tr>"
         )

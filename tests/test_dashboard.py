@@ -355,11 +355,15 @@ def test_backtest_table_shows_the_newest_build_of_the_headline_tags() -> None:
     assert [float(row["data-repurchase-share"]) for row in rows] == [0.735, 0.16, 0.04]
     assert [float(row["data-mean-spend"]) for row in rows] == [7906.2, 352.25, 12.5]
     page = backtest_page(con, ["tag_outcome_backtest"])
+    assert page.startswith('<section data-section="backtest"><h2>Do the tags')
+    assert page.endswith("</table></section>")
+    assert page.count('rowspan="3">Lifecycle stage') == 1
     assert "tag as of 2026-03-31 and what they did in the 90 days after" in page
     assert "At risk" in page and "Lifecycle stage" in page
 
     con.execute("delete from tag_outcome_backtest")
     empty = backtest_page(con, ["tag_outcome_backtest"])
+    assert empty.startswith('<section data-section="backtest">')
     assert 'data-backtest="empty"' in empty
     assert "Build as of 2026-04-01 first, then this date." in empty
     assert backtest_page(con, []) == ""
