@@ -71,7 +71,8 @@ def test_fit_clv_prints_the_holdout_quality(
     quality = report["holdout_quality"]
     assert quality["status"] == "fitted"
     assert quality["holdout_days"] == 91
-    assert set(quality["models"]) == {"bgnbd", "mbgnbd"}
+    assert set(quality["models"]) == {"bgnbd", "gamma_gamma", "mbgnbd"}
+    assert {model["status"] for model in quality["models"].values()} == {"fitted"}
     assert (
         quality["naive"]["total_actual"] == quality["models"]["bgnbd"]["total_actual"]
     )

@@ -178,6 +178,7 @@
         "time_spine_years_back": [0, 100],
         "rfm_segment_r_days": [0, 3660],
         "rfm_segment_f_orders": [0, 100000],
+        "clv_holdout_days": [1, 3660],
     }) }}
 {% endmacro %}
 
