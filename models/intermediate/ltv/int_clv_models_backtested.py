@@ -65,7 +65,9 @@ def quantiles(value: Any) -> list[float]:
 
 def purchase_days(dbt: Any) -> pd.DataFrame:
     """Completed orders of clean customers up to as_of_date, summed per customer
-    and day in DuckDB (what the models count as one purchase)."""
+    and day in DuckDB (what the models count as one purchase; the amounts are
+    decimals, so the sums are exact), in a fixed order: the fits see the same
+    input at every rebuild and give the same numbers."""
     orders = dbt.ref("int_completed_orders_unioned")
     customers = dbt.ref("stg_crm__customers").project("customer_id")
     return (
@@ -73,6 +75,7 @@ def purchase_days(dbt: Any) -> pd.DataFrame:
         .aggregate(
             "customer_id, order_date, sum(amount) as amount", "customer_id, order_date"
         )
+        .order("customer_id, order_date")
         .df()
     )
 
