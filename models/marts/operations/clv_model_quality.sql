@@ -9,44 +9,44 @@
     reason). On an adapter without Python models every model is disabled
     (DECISIONLOG 2026-11-27). Types are cast for the contract. -#}
 {%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
-
-with
-
-{% if python_models_supported() -%}
-backtested as (
-    select * from {{ ref('int_clv_models_backtested') }}
-),
-{%- else -%}
-{%- set models = {
+{%- set fallback_models = {
     'bgnbd': 'purchase_days',
     'gamma_gamma': 'spend_per_purchase_day',
     'mbgnbd': 'purchase_days',
-} %}
+} -%}
+
+with
+
+{# A dbt Python model: on an adapter without Python models it is disabled and
+   each model gets one row, status disabled. -#}
 backtested as (
-    {% for name, predicts in models.items() -%}
-        select
-            '{{ name }}' as model,
-            '{{ predicts }}' as predicts,
-            'disabled' as status,
-            '{{ target.type }} runs no dbt Python models' as reason,
-            cast(null as {{ dbt.type_string() }}) as measure,
-            'all' as calibration_repeat_purchases,
-            cast(null as {{ dbt.type_bigint() }}) as customers,
-            cast(null as {{ type_double() }}) as model_value,
-            cast(null as {{ type_double() }}) as naive_value,
-            cast(null as {{ type_double() }}) as actual_value,
-            {{ as_of_date }} as as_of_date,
-            {{ dbt.dateadd('day', -var('clv_holdout_days'), as_of_date) }}
-            as calibration_end,
-            {{ var('clv_holdout_days') }} as horizon_days
-        {% if not loop.last -%} union all {%- endif %}
-    {% endfor %}
+    {%- if python_models_supported() %}
+        select * from {{ ref('int_clv_models_backtested') }}
+    {%- else %}
+        {%- for name, predicts in fallback_models.items() %}
+            select
+                '{{ name }}' as model,
+                '{{ predicts }}' as predicts,
+                'disabled' as status,
+                '{{ target.type }} runs no dbt Python models' as reason,
+                cast(null as {{ dbt.type_string() }}) as measure,
+                'all' as calibration_repeat_purchases,
+                cast(null as {{ dbt.type_bigint() }}) as customers,
+                cast(null as {{ type_double() }}) as model_value,
+                cast(null as {{ type_double() }}) as naive_value,
+                cast(null as {{ type_double() }}) as actual_value,
+                {{ as_of_date }} as as_of_date,
+                {{ dbt.dateadd('day', -var('clv_holdout_days'), as_of_date) }}
+                as calibration_end,
+                {{ var('clv_holdout_days') }} as horizon_days
+            {% if not loop.last -%} union all {%- endif %}
+        {%- endfor %}
+    {%- endif %}
 ),
-{%- endif %}
 
 typed as (
     select
-        cast(model as {{ dbt.type_string() }}) as model,
+        cast(model as {{ dbt.type_string() }}) as model, -- noqa: RF04
         cast(predicts as {{ dbt.type_string() }}) as predicts,
         cast(status as {{ dbt.type_string() }}) as status,
         cast(reason as {{ dbt.type_string() }}) as reason,
