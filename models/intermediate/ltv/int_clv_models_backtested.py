@@ -7,7 +7,7 @@ bucket); a model whose fit fails on the calibration orders has one row, status
 failed and the reason, and the others are scored as usual. Enabled by the same
 vars as the fits: ltv_enabled (bgnbd, gamma_gamma), churn_risk_enabled (mbgnbd);
 a disabled model has one row, status disabled. Orders are read into pandas only
-when a model is on, as purchase days (one row per customer and day)."""
+when a model is on, as purchase days (one row per customer number and day)."""
 
 import ast
 import datetime as dt
@@ -66,16 +66,21 @@ def quantiles(value: Any) -> list[float]:
 def purchase_days(dbt: Any) -> pd.DataFrame:
     """Completed orders of clean customers up to as_of_date, summed per customer
     and day in DuckDB (what the models count as one purchase; the amounts are
-    decimals, so the sums are exact), in a fixed order: the fits see the same
-    input at every rebuild and give the same numbers."""
+    decimals, so the sums are exact), in a fixed order so that the fits see the
+    same input at every rebuild. Customers travel as numbers (their rank by id:
+    the same grouping and order as the ids), so ten million purchase days are
+    about 240 MB in pandas, not a column of Python strings."""
+    numbered = dbt.ref("stg_crm__customers").project(
+        "customer_id, row_number() over (order by customer_id) as customer_number"
+    )
     orders = dbt.ref("int_completed_orders_unioned")
-    customers = dbt.ref("stg_crm__customers").project("customer_id")
     return (
-        orders.join(customers, "customer_id")
+        orders.join(numbered, "customer_id")
         .aggregate(
-            "customer_id, order_date, sum(amount) as amount", "customer_id, order_date"
+            "customer_number, order_date, sum(amount) as amount",
+            "customer_number, order_date",
         )
-        .order("customer_id, order_date")
+        .order("customer_number, order_date")
         .df()
     )
 
@@ -96,7 +101,7 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     if wanted:
         report = holdout_quality(
             purchase_days(dbt),
-            "customer_id",
+            "customer_number",
             "order_date",
             "amount",
             calibration_end,
