@@ -104,10 +104,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--holdout-days",
         type=int,
         default=None,
-        help="also report the holdout quality (key holdout_quality): fit BG/NBD and"
-        " MBG/NBD up to --calibration-end (default: the latest date minus N days),"
-        " predict the N days after, MAE/RMSE vs the naive past rate, totals and"
-        " the conditional-expectation table",
+        help="also report the holdout quality (key holdout_quality): fit BG/NBD,"
+        " MBG/NBD and Gamma-Gamma up to --calibration-end (default: the latest date"
+        " minus N days), predict the N days after, MAE/RMSE vs the naive past rate"
+        " (past mean spend for Gamma-Gamma), totals and the conditional-expectation"
+        " table; a model that cannot be fitted gets its status and reason",
     )
     parser.add_argument(
         "--fail-on-failed-fit",
@@ -260,7 +261,7 @@ def holdout_report(
     args: argparse.Namespace, transactions: pd.DataFrame
 ) -> dict[str, object]:
     """holdout_quality for --holdout-days; a model that cannot be fitted on the
-    calibration part gives status failed and its reason."""
+    calibration part gives status failed and its reason (that model only)."""
     if args.calibration_end is not None:
         end = date.fromisoformat(args.calibration_end)
     else:
@@ -276,6 +277,8 @@ def holdout_report(
                 args.amount_col,
                 end,
                 args.holdout_days,
+                spend_remedy=args.spend_remedy,
+                winsorise_quantiles=args.winsorise_quantiles,
             ),
         }
     except ClvFitError as exc:

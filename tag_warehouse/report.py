@@ -92,6 +92,18 @@ UI: dict[str, dict[str, str]] = {
         " tag_backtest_horizon_days (default {horizon}) days before this one."
         " Build as of {date} first, then this date.",
         "backtest_columns": "Tag|Value|Customers|Bought again|Mean spend",
+        "clv_quality": "CLV model quality (holdout backtest)",
+        "clv_quality_note": "Fitted on the orders up to {end}, scored on the"
+        " {days} days after it. Chart: mean holdout purchase days per customer"
+        " by repeat purchase days before {end} (clv_model_quality).",
+        "clv_actual": "actual",
+        "clv_naive": "naive (own past rate)",
+        "clv_bucket": "repeat purchase days in calibration",
+        "clv_model": "Model",
+        "clv_mae": "MAE (naive)",
+        "clv_rmse": "RMSE (naive)",
+        "clv_total": "Total predicted / actual",
+        "clv_status": "{status}: {reason}",
     },
     "zh": {
         "title": "客户标签看板",
@@ -141,6 +153,18 @@ UI: dict[str, dict[str, str]] = {
         " tag_backtest_horizon_days（默认 {horizon}）天的构建。请先以 {date}"
         " 为数据日期构建，再构建本日期。",
         "backtest_columns": "标签|取值|客户数|再次购买占比|平均消费",
+        "clv_quality": "CLV 模型质量（留出期回测）",
+        "clv_quality_note": "用 {end} 及之前的订单拟合，检验之后 {days} 天的预测。"
+        "图：按 {end} 前的重复购买天数分组，每位客户留出期的平均购买天数"
+        "（clv_model_quality）。",
+        "clv_actual": "实际",
+        "clv_naive": "朴素基线（自身历史频率）",
+        "clv_bucket": "校准期重复购买天数",
+        "clv_model": "模型",
+        "clv_mae": "MAE（基线）",
+        "clv_rmse": "RMSE（基线）",
+        "clv_total": "预测合计 / 实际合计",
+        "clv_status": "{status}：{reason}",
     },
 }
 DIMENSIONS: dict[str, dict[str, str]] = {
@@ -254,6 +278,21 @@ class ChurnDistribution:
     unknown: int
 
 
+@dataclass(frozen=True)
+class ModelQuality:
+    """The CLV models' holdout backtest of the build (clv_model_quality)."""
+
+    calibration_end: str
+    horizon_days: int
+    status: dict[str, tuple[str, str]]  # model -> (status, reason)
+    # (model, "mae" or "rmse") -> (the model's error, the naive baseline's)
+    errors: dict[tuple[str, str], tuple[float, float]]
+    totals: dict[str, tuple[float, float]]  # model -> (predicted, actual)
+    buckets: list[str]
+    # (model, bucket) -> mean predicted; the model "actual" and "naive" too
+    expectation: dict[tuple[str, str], float]
+
+
 @dataclass
 class Dashboard:
     """Everything the page shows, computed from one published version."""
@@ -274,6 +313,7 @@ class Dashboard:
     churn: ChurnDistribution | None = None
     health: HealthHistory | None = None
     backtest: Backtest | None = None
+    clv_quality: ModelQuality | None = None
 
     def label(self, tag: str, value: str) -> str:
         if value == NEW_KEY:
@@ -550,6 +590,43 @@ def backtest(
     return Backtest(as_of, base, horizon, sorted(rows, key=key), titles)
 
 
+QUALITY_TABLE = "clv_model_quality"
+ACTUAL, NAIVE = "actual", "naive"  # the reference lines of the expectation chart
+
+
+def model_quality(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str]
+) -> ModelQuality | None:
+    """The CLV backtest of the published build (None without the table)."""
+    if QUALITY_TABLE not in tables:
+        return None
+    rows = con.execute(
+        "select model, status, coalesce(reason, ''), measure,"
+        " calibration_repeat_purchases, model_value, naive_value, actual_value,"
+        " strftime(calibration_end, '%Y-%m-%d'), horizon_days"
+        f" from {QUALITY_TABLE} order by model, calibration_repeat_purchases"
+    ).fetchall()
+    if not rows:
+        return None
+    status = {row[0]: (row[1], row[2]) for row in rows}
+    errors, totals, expectation, buckets = {}, {}, {}, []
+    for model, _, _, measure, bucket, value, naive, actual, _, _ in rows:
+        if measure in ("mae", "rmse"):
+            errors[(model, measure)] = (float(value), float(naive))
+        elif measure == "total":
+            totals[model] = (float(value), float(actual))
+        elif measure == "conditional_expectation":
+            expectation[(model, bucket)] = float(value)
+            expectation[(ACTUAL, bucket)] = float(actual)
+            expectation[(NAIVE, bucket)] = float(naive)
+            if bucket not in buckets:
+                buckets.append(bucket)
+    # Buckets in text order: 0..6, then 7+.
+    return ModelQuality(
+        rows[0][8], int(rows[0][9]), status, errors, totals, buckets, expectation
+    )
+
+
 AUDIENCE_TABLES = ("audience_registry", "audience_sizes", "audience_members")
 
 
@@ -610,6 +687,7 @@ def build_dashboard(version_dir: Path, lang: str) -> Dashboard:
             churn=churn_distribution(con),
             health=health_history(con, tables),
             backtest=backtest(con, tables, registry, lang),
+            clv_quality=model_quality(con, tables),
         )
     finally:
         con.close()
@@ -1129,6 +1207,124 @@ def backtest_section(board: Dashboard) -> str:
     )
 
 
+QUALITY_COLOURS = {
+    ACTUAL: "#222222",
+    NAIVE: "#9e9e9e",
+    "bgnbd": "#4e79a7",
+    "mbgnbd": "#e15759",
+}
+
+
+def clv_expectation_svg(board: Dashboard) -> str:
+    """Lines over the calibration repeat-purchase buckets: mean actual holdout
+    purchase days, each purchase model's mean prediction and the naive one."""
+    data = board.clv_quality
+    if data is None or not data.buckets:
+        return ""
+    text = UI[board.lang]
+    left, top, width, height = 50, 10, 560, 240
+    span_x, span_y = width - left - 170, height - top - 50
+    largest = max(data.expectation.values(), default=0) or 1
+    step = span_x / max(len(data.buckets) - 1, 1)
+    parts = [
+        f'<svg class="chart" data-chart="clv-conditional-expectation"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' role="img" aria-label="{_e(text["clv_quality"])}">'
+        f'<line class="frame" x1="{left}" y1="{top + span_y}" x2="{left + span_x}"'
+        f' y2="{top + span_y}"/>'
+        f'<text class="tick" x="{left + span_x / 2}" y="{height - 6}"'
+        f' text-anchor="middle">{_e(text["clv_bucket"])}</text>'
+    ]
+    for index, bucket in enumerate(data.buckets):
+        parts.append(
+            f'<text class="tick" x="{left + index * step:.1f}" y="{top + span_y + 16}"'
+            f' text-anchor="middle">{_e(bucket)}</text>'
+        )
+    fitted = [m for m, (status, _) in data.status.items() if status == "fitted"]
+    models = [m for m in ("bgnbd", "mbgnbd") if m in fitted]
+    lines = [ACTUAL, *models, NAIVE]
+    names = {ACTUAL: text["clv_actual"], NAIVE: text["clv_naive"]}
+    for number, line in enumerate(lines):
+        colour = QUALITY_COLOURS[line]
+        points = []
+        for index, bucket in enumerate(data.buckets):
+            value = data.expectation[(line, bucket)]
+            x = left + index * step
+            y = top + span_y - span_y * value / largest
+            points.append(f"{x:.1f},{y:.1f}")
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"'
+                f' data-line="{_e(line)}" data-bucket="{_e(bucket)}"'
+                f' data-value="{value:.6f}"><title>{_e(names.get(line, line))}'
+                f" {_e(bucket)}: {value:.2f}</title></circle>"
+            )
+        dash = ' stroke-dasharray="4 3"' if line == NAIVE else ""
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash}'
+            f' points="{" ".join(points)}"/>'
+            f'<text class="label" x="{left + span_x + 10}" y="{top + 14 + 16 * number}"'
+            f' fill="{colour}">{_e(names.get(line, line))}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def clv_errors_html(board: Dashboard) -> str:
+    """Per model: MAE and RMSE next to the naive baseline's, total predicted vs
+    actual; the status and reason of a model that is not fitted."""
+    data = board.clv_quality
+    assert data is not None
+    text = UI[board.lang]
+    rows = []
+    for model, (status, reason) in data.status.items():
+        if status != "fitted":
+            note = text["clv_status"].format(status=status, reason=reason)
+            rows.append(
+                f'<tr data-model="{_e(model)}" data-status="{_e(status)}">'
+                f'<th>{_e(model)}</th><td colspan="3">{_e(note)}</td></tr>'
+            )
+            continue
+        cells = []
+        for measure in ("mae", "rmse"):
+            value, naive = data.errors[(model, measure)]
+            cells.append(
+                f'<td data-measure="{measure}" data-value="{value:.6f}"'
+                f' data-naive="{naive:.6f}">{value:,.3f} ({naive:,.3f})</td>'
+            )
+        predicted, actual = data.totals[model]
+        cells.append(
+            f'<td data-measure="total" data-value="{predicted:.6f}"'
+            f' data-actual="{actual:.6f}">{predicted:,.1f} / {actual:,.1f}</td>'
+        )
+        rows.append(
+            f'<tr data-model="{_e(model)}" data-status="fitted"><th>{_e(model)}</th>'
+            f"{''.join(cells)}</tr>"
+        )
+    head = "".join(
+        f"<th>{_e(text[key])}</th>"
+        for key in ("clv_model", "clv_mae", "clv_rmse", "clv_total")
+    )
+    return (
+        f'<table class="overlap" data-chart="clv-errors"><tr>{head}</tr>'
+        f"{''.join(rows)}</table>"
+    )
+
+
+def clv_quality_section(board: Dashboard) -> str:
+    data = board.clv_quality
+    if data is None:
+        return ""
+    text = UI[board.lang]
+    note = text["clv_quality_note"].format(
+        end=data.calibration_end, days=data.horizon_days
+    )
+    return (
+        f'<section data-section="clv-quality"><h2>{_e(text["clv_quality"])}</h2>'
+        f'<p class="note">{_e(note)}</p>{clv_expectation_svg(board)}'
+        f"{clv_errors_html(board)}</section>"
+    )
+
+
 def audience_section(board: Dashboard) -> str:
     if board.audiences is None:
         return ""
@@ -1259,6 +1455,7 @@ def render_html(board: Dashboard) -> str:
 {audience_section(board)}
 {health_section(board)}
 {backtest_section(board)}
+{clv_quality_section(board)}
 <h2>{_e(text["tags"])}</h2>
 {"".join(tag_sections)}
 </main>

@@ -8,19 +8,22 @@ LL = -9582.4; ``fit_bgnbd`` on that data should reproduce them.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import math
 from pathlib import Path
 from types import ModuleType
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from clv_simulation import SimulatedCustomers, simulate_customers
+from dbt_helpers import DbtRun
 from scipy import integrate, special, stats
 
-from tag_warehouse import clv
+from tag_warehouse import clv, clv_quality
 
 REPO = Path(__file__).resolve().parents[1]
 BGNBD_TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
@@ -644,3 +647,71 @@ def test_cli_reports_the_spend_remedy(
     assert report["gamma_gamma"]["status"] == "fitted"
     assert report["gamma_gamma"]["spend_remedy"] == "none"
     assert report["bgnbd"]["spend_remedy"] == "not_applicable"
+
+
+# --------------------------------------------------------------------------- #
+# clv_model_quality on the demo build (issue #18 item 3)
+# --------------------------------------------------------------------------- #
+
+# The project's defaults (dbt_project.yml) the demo build ran with.
+HOLDOUT_DAYS = 90
+QUALITY_KEY = ["model", "measure", "calibration_repeat_purchases"]
+QUALITY_VALUES = ["customers", "model_value", "naive_value", "actual_value"]
+# On the generated demo data BG/NBD must beat the naive past rate on MAE and
+# stay within this factor of it on RMSE; both purchase models predict the holdout
+# total within this share.
+NAIVE_RMSE_FACTOR = 1.05
+TOTAL_TOLERANCE = 0.2
+
+
+def test_clv_model_quality_is_holdout_quality_on_the_builds_orders(
+    demo_build: DbtRun,
+) -> None:
+    """marts.clv_model_quality equals holdout_quality on the build's completed
+    orders of clean customers (from staging) within 1e-9; BG/NBD
+    beats the naive baseline; the conditional expectation covers every customer."""
+    with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
+        table = con.sql("select * from marts.clv_model_quality").df()
+        [(as_of_date,)] = con.sql(
+            "select max(as_of_date) from marts.clv_model_quality"
+        ).fetchall()
+        # Summed per day and ordered as the model reads them (the fits' input
+        # row order moves the optimum in its last digits).
+        orders = con.sql(
+            "select orders.customer_id, orders.order_date, sum(orders.amount) as amount"
+            " from staging.stg_crm__orders as orders"
+            " inner join staging.stg_crm__customers using (customer_id)"
+            f" where orders.is_completed and orders.order_date <= '{as_of_date}'"
+            " group by all order by all"
+        ).df()
+    calibration_end = as_of_date - dt.timedelta(days=HOLDOUT_DAYS)
+    assert set(table["as_of_date"].dt.date) == {as_of_date}
+    assert set(table["calibration_end"].dt.date) == {calibration_end}
+    assert set(table["horizon_days"]) == {HOLDOUT_DAYS}
+    assert set(table["status"]) == {"fitted"}
+    report = clv_quality.holdout_quality(
+        orders, "customer_id", "order_date", "amount", calibration_end, HOLDOUT_DAYS
+    )
+    rows = pd.DataFrame(clv_quality.quality_rows(report))
+    expected = rows.set_index(QUALITY_KEY).sort_index()
+    actual = table.set_index(QUALITY_KEY).sort_index()
+    assert list(actual.index) == list(expected.index)
+    for column in QUALITY_VALUES:
+        assert actual[column].to_numpy(float) == pytest.approx(
+            expected[column].to_numpy(float), rel=1e-9, abs=1e-9, nan_ok=True
+        ), column
+    measures = actual["model_value"]
+    naive = actual["naive_value"]
+    assert measures["bgnbd", "mae", "all"] < naive["bgnbd", "mae", "all"]
+    assert (
+        measures["bgnbd", "rmse", "all"]
+        <= NAIVE_RMSE_FACTOR * naive["bgnbd", "rmse", "all"]
+    )
+    for model in ("bgnbd", "mbgnbd"):
+        total = actual.loc[(model, "total", "all")]
+        assert total["model_value"] == pytest.approx(
+            total["actual_value"], rel=TOTAL_TOLERANCE
+        )
+        buckets = actual.loc[(model, "conditional_expectation")]
+        assert buckets["customers"].sum() == total["customers"] == report["customers"]
+        assert "0" in buckets.index

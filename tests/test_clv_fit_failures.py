@@ -200,6 +200,11 @@ def fit_table(run: DbtRun) -> pd.DataFrame:
         return con.sql("select * from intermediate.int_clv_models_fitted").df()
 
 
+def quality_table(run: DbtRun) -> pd.DataFrame:
+    with duckdb.connect(str(run.db_path), read_only=True) as con:
+        return con.sql("select * from marts.clv_model_quality").df()
+
+
 def marts(run: DbtRun) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(run.db_path), read_only=True) as con:
         return {
@@ -260,6 +265,19 @@ def test_a_failed_fit_only_makes_ltv_unknown_and_warns(
     assert fits.loc["bgnbd", "status"] == "failed"
     assert pd.isna(fits.loc["bgnbd", "parameter"])
     assert "non-finite" in fits.loc["bgnbd", "reason"]
+    # The holdout backtest fails the same purchase models on the calibration
+    # orders: one row each with the reason, the spend model is still scored.
+    quality = quality_table(tiny_build)
+    status = quality.groupby("model")["status"].agg(set).to_dict()
+    assert status == {
+        "bgnbd": {"failed"},
+        "gamma_gamma": {"fitted"},
+        "mbgnbd": {"failed"},
+    }
+    failed = quality[quality["status"] == "failed"]
+    assert len(failed) == 2 and failed["measure"].isna().all()
+    assert failed["reason"].str.contains("fit failed").all()
+    assert "Warning in test clv_model_quality_fit_failed" in tiny_build.log
     tags = marts(tiny_build)
     assert set(tags["customer_tags_value"]["ltv"]) == {"unknown"}
     assert tags["customer_tags_value"]["predicted_ltv"].isna().all()
@@ -275,6 +293,9 @@ def test_a_failed_fit_only_makes_ltv_unknown_and_warns(
     disabled = fit_table(without).set_index("model")
     assert set(disabled["status"]) == {"disabled"}
     assert disabled.loc["mbgnbd", "reason"] == "var churn_risk_enabled is false"
+    backtest = quality_table(without).set_index("model")
+    assert set(backtest["status"]) == {"disabled"} and len(backtest) == 3
+    assert backtest.loc["gamma_gamma", "reason"] == "var ltv_enabled is false"
     churn = ["p_alive", "churn_risk"]
     off = marts(without)
     assert set(off["customer_tags_value"]["churn_risk"]) == {"unknown"}

@@ -414,6 +414,90 @@ def test_level_migration_from_the_tag_history(
     assert "2026-07-31" in out.read_text() and "2026-08-31" in out.read_text()
 
 
+def clv_quality_elements(page: str) -> tuple[dict, dict, dict]:
+    """The expectation chart's points (line, bucket) -> value, the error table's
+    cells (model, measure) -> attributes, and its rows model -> attributes."""
+    elements = parse(page)
+    points = {
+        (attrs["data-line"], attrs["data-bucket"]): float(attrs["data-value"])
+        for tag, attrs in elements
+        if tag == "circle" and "data-line" in attrs
+    }
+    cells, rows, model = {}, {}, ""
+    for tag, attrs in elements:
+        if tag == "tr" and "data-model" in attrs:
+            model = attrs["data-model"]
+            rows[model] = attrs
+        elif tag == "td" and "data-measure" in attrs:
+            cells[(model, attrs["data-measure"])] = attrs
+    return points, cells, rows
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_dashboard_shows_the_clv_model_quality(
+    demo_build: DbtRun, version_dir: Path, tmp_path: Path, lang: str
+) -> None:
+    """The conditional-expectation chart (actual, each purchase model, naive per
+    bucket of calibration repeat purchases) and the MAE / RMSE / total table equal
+    marts.clv_model_quality."""
+    out = tmp_path / f"dashboard_{lang}.html"
+    write_report(version_dir, out, lang)
+    page = out.read_text(encoding="utf-8")
+    points, cells, rows = clv_quality_elements(page)
+    quality = demo_build.query(
+        "select model, measure, calibration_repeat_purchases, model_value,"
+        " naive_value, actual_value from marts.clv_model_quality"
+    )
+    expected_points, expected_cells = {}, {}
+    for model, measure, bucket, value, naive, actual in quality:
+        if measure == "conditional_expectation":
+            expected_points[(model, bucket)] = value
+            expected_points[("actual", bucket)] = actual
+            expected_points[("naive", bucket)] = naive
+        else:
+            expected_cells[(model, measure)] = (value, naive, actual)
+    assert set(points) == set(expected_points) and len(points) > 8
+    for key, value in expected_points.items():
+        assert points[key] == pytest.approx(value, abs=1e-6), key
+    assert set(cells) == set(expected_cells)
+    for (model, measure), (value, naive, actual) in expected_cells.items():
+        attrs = cells[(model, measure)]
+        assert float(attrs["data-value"]) == pytest.approx(value, abs=1e-6)
+        other = ("data-actual", actual) if measure == "total" else ("data-naive", naive)
+        assert float(attrs[other[0]]) == pytest.approx(other[1], abs=1e-6)
+    assert {attrs["data-status"] for attrs in rows.values()} == {"fitted"}
+    title = "CLV 模型质量" if lang == "zh" else "CLV model quality"
+    assert title in page
+
+
+def test_dashboard_names_a_clv_model_that_is_not_fitted(
+    version_dir: Path, tmp_path: Path
+) -> None:
+    """A failed model is a row with its status and reason, and has no line."""
+    version = tmp_path / "version"
+    shutil.copytree(version_dir, version)
+    table = version / "clv_model_quality.parquet"
+    reason = "MBG/NBD fit failed: no repeat buyer"
+    with duckdb.connect() as con:
+        con.execute(
+            f"create table quality as select * from read_parquet('{table}')"
+            " where model != 'mbgnbd'"
+        )
+        con.execute(
+            "insert into quality by name select 'mbgnbd' as model, 'failed' as status,"
+            f" '{reason}' as reason, 'all' as calibration_repeat_purchases,"
+            " calibration_end, horizon_days from quality limit 1"
+        )
+        con.execute(f"copy quality to '{table}' (format parquet)")
+    out = tmp_path / "dashboard.html"
+    write_report(version, out, "en")
+    points, cells, rows = clv_quality_elements(out.read_text(encoding="utf-8"))
+    assert rows["mbgnbd"]["data-status"] == "failed"
+    assert reason in out.read_text(encoding="utf-8")
+    assert {line for line, _ in points} == {"actual", "bgnbd", "naive"}
+    assert {model for model, _ in cells} == {"bgnbd", "gamma_gamma"}
+
+
 def chromium_or_skip() -> Path:
     if CHROMIUM.exists():
         return CHROMIUM

@@ -23,7 +23,10 @@ META = {
     "ltv_horizon_years": "1",
     "ltv_time_unit": "week",
     "ltv_annual_discount_rate": "0",
+    "clv_holdout_days": "90",
 }
+# What the models would read per customer or per order when on.
+PER_CUSTOMER = {"int_customers_clv_summarised", "int_completed_orders_unioned"}
 
 
 def load_model(name: str) -> ModuleType:
@@ -51,8 +54,8 @@ class Dbt:
         self.con = con
 
     def ref(self, name: str) -> Any:
-        if name == "int_customers_clv_summarised":
-            raise AssertionError("the CLV summary was read with every model off")
+        if name in PER_CUSTOMER:
+            raise AssertionError(f"{name} was read with every model off")
         return self.con.table(name)
 
 
@@ -78,3 +81,5 @@ def test_disabled_models_read_no_summary() -> None:
         ]
         assert len(rows) == 5
         assert all(value is None for row in rows for value in row[1:])
+        backtest = load_model("int_clv_models_backtested").model(Dbt(con), con)
+        assert set(backtest["status"]) == {"disabled"} and len(backtest) == 3

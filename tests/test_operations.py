@@ -5,7 +5,8 @@ and tag health.
 The demo build (session fixture) checks the operations tables against the marts.
 A small generated data set is built for three as_of dates in order, snapshotting
 after each, with an overrides file whose rows become valid and expire over those
-dates; the recorded changes, the applied overrides and the migration matrix are
+dates and a customer added to the raw data after the first build; the recorded
+changes (and their causes), the applied overrides and the migration matrix are
 compared with values computed here from the three builds' marts.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 from dbt_helpers import (
     AS_OF,
@@ -37,12 +39,16 @@ from dbt_helpers import (
 from tag_oracle import oracle_tags
 
 from tag_warehouse.catalogue.cli import generate
+from tag_warehouse.generate import write
 from tag_warehouse.lineage import read_registry
 
 REGISTRY = read_registry(ROOT / "seeds" / "tag_registry.csv")
 TAGS = {row["tag"]: row for row in REGISTRY}
 MARTS = sorted({row["mart"] for row in REGISTRY})
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
+# Added to the raw customers after the first build: first seen at DATES[1].
+NEW_CUSTOMER = "C09999999"
+SNAPSHOT_CAUSES = ("rule", "data", "time")
 OVERRIDE_COLUMNS = [
     "customer_id",
     "tag",
@@ -226,6 +232,7 @@ class DatedBuilds:
 
     raw_dir: Path
     workdir: Path
+    tables: dict[str, Any]
     overrides: Path
     override_rows: list[dict[str, str]]
     runs: dict[str, DbtRun]
@@ -263,6 +270,16 @@ def sequence_overrides(customers: list[str]) -> list[dict[str, str]]:
     ]
 
 
+def add_customer(raw_dir: Path, tables: dict[str, Any], customer_id: str) -> None:
+    """Append a customer without orders to the raw customers file (a copy of the
+    last one under a new id), as the next daily export would bring one."""
+    customers = tables["customers"]
+    row = customers.slice(customers.num_rows - 1, 1).to_pylist()[0]
+    row |= {"customer_id": customer_id, "email": f"{customer_id.lower()}@example.cn"}
+    added = pa.Table.from_pylist([row], schema=customers.schema)
+    write({"customers": pa.concat_tables([customers, added])}, raw_dir, "parquet")
+
+
 @pytest.fixture(scope="module")
 def dated_builds(tmp_path_factory: pytest.TempPathFactory) -> DatedBuilds:
     raw_dir = tmp_path_factory.mktemp("dated_raw")
@@ -274,8 +291,10 @@ def dated_builds(tmp_path_factory: pytest.TempPathFactory) -> DatedBuilds:
     overrides = workdir / "overrides.csv"
     rows = sequence_overrides(customers)
     write_overrides(overrides, rows)
-    builds = DatedBuilds(raw_dir, workdir, overrides, rows, {}, {}, {}, {})
+    builds = DatedBuilds(raw_dir, workdir, tables, overrides, rows, {}, {}, {}, {})
     for as_of in DATES:
+        if as_of == DATES[1]:
+            add_customer(raw_dir, tables, NEW_CUSTOMER)
         run = run_dbt(
             operations_build(with_tests=as_of == DATES[-1]),
             workdir,
@@ -305,13 +324,16 @@ def expected_changes(marts: dict[str, pd.DataFrame]) -> set[tuple[Any, ...]]:
     """The changes check snapshots taken after each build must record: per mart, a
     customer's row gets a new version (dated by the build's as_of_date) when any of
     its tags differs from the previous build; each differing tag is one change,
-    from the value of the customer's previous version."""
+    from the value of the customer's previous version. A customer first seen at a
+    build gets one added row per tag (no old value, from the build before)."""
     changes = set()
     version_date: dict[tuple[str, str], str] = {}  # (mart, customer) -> as_of
     for previous, current in zip(DATES, DATES[1:], strict=False):
         old, new = marts[previous], marts[current]
-        differs = old["value"] != new["value"]
-        for (customer, tag), row in new[differs].iterrows():
+        kept = new.index.intersection(old.index)
+        differs = old.loc[kept, "value"] != new.loc[kept, "value"]
+        changed = new.loc[kept][differs.to_numpy()]
+        for (customer, tag), row in changed.iterrows():
             changes.add(
                 (
                     customer,
@@ -325,8 +347,21 @@ def expected_changes(marts: dict[str, pd.DataFrame]) -> set[tuple[Any, ...]]:
                     ),
                 )
             )
-        for (customer, _), mart in new.loc[differs, "mart"].items():
+        for (customer, _), mart in changed["mart"].items():
             version_date[(mart, customer)] = current
+        for (customer, tag), row in new.drop(kept).iterrows():
+            changes.add(
+                (
+                    customer,
+                    TAGS[tag]["dimension"],
+                    tag,
+                    None,
+                    row["value"],
+                    dt.date.fromisoformat(current),
+                    dt.date.fromisoformat(previous),
+                )
+            )
+            version_date[(row["mart"], customer)] = current
     return changes
 
 
@@ -335,6 +370,7 @@ def test_backdated_builds_reproduce_that_days_tags(dated_builds: DatedBuilds) ->
     that date (the oracle reads the last build's staging, filtered by date)."""
     with duckdb.connect(str(dated_builds.last.db_path), read_only=True) as con:
         expected = oracle_tags(con, dt.date.fromisoformat(DATES[0]))
+    expected = expected.drop(index=NEW_CUSTOMER)  # not in the raw data then
     actual = dated_builds.marts[DATES[0]]["value"].unstack("tag")
     assert list(actual.index) == list(expected.index)
     for tag in expected.columns:
@@ -361,6 +397,7 @@ def test_snapshots_record_exactly_the_tag_changes(dated_builds: DatedBuilds) -> 
     recorded = dated_builds.last.query(
         "select customer_id, dimension, tag, old_value, new_value, changed_as_of,"
         " previous_as_of from marts.customer_tag_changes"
+        " where cause not in ('override_applied', 'override_expired')"
     )
     expected = expected_changes(dated_builds.marts)
     assert len(expected) > 100
@@ -370,7 +407,9 @@ def test_snapshots_record_exactly_the_tag_changes(dated_builds: DatedBuilds) -> 
     versions = dated_builds.last.scalar(
         "select count(*) from snapshots.customer_tags_basic_snapshot"
     )
-    assert versions == len(dated_builds.marts[DATES[0]].loc[(slice(None), "region"), :])
+    # the basic tags never change here: one version per customer, the new one too
+    last = dated_builds.marts[DATES[-1]]
+    assert versions == len(last.loc[(slice(None), "region"), :])
 
 
 def test_tag_health_shows_changes_since_the_previous_snapshot(
@@ -381,15 +420,17 @@ def test_tag_health_shows_changes_since_the_previous_snapshot(
         f"select * from marts.tag_health where as_of_date = '{DATES[-1]}'",
     ).set_index("tag")
     marts = dated_builds.marts
+
+    def mart_rows(as_of: str, mart: str) -> pd.Series:
+        return marts[as_of][marts[as_of]["mart"] == mart]["value"]
+
     for mart in MARTS:
-        # the latest build date at which any row of the mart changed
+        # the latest build date at which any row of the mart changed or a new
+        # customer's row was added
         changed_at = [
             (previous, current)
             for previous, current in zip(DATES, DATES[1:], strict=False)
-            if (
-                marts[previous][marts[previous]["mart"] == mart]["value"]
-                != marts[current][marts[current]["mart"] == mart]["value"]
-            ).any()
+            if not mart_rows(previous, mart).equals(mart_rows(current, mart))
         ]
         previous, current = changed_at[-1] if changed_at else (None, DATES[0])
         for tag in [row["tag"] for row in REGISTRY if row["mart"] == mart]:
@@ -399,9 +440,12 @@ def test_tag_health_shows_changes_since_the_previous_snapshot(
                 continue
             old = marts[previous].xs(tag, level="tag")["value"]
             new = marts[current].xs(tag, level="tag")["value"]
-            assert health.loc[tag, "changed_customers"] == (old != new).sum(), tag
+            # rule-value changes of the customers of both builds, not new ones
+            changed = old != new.loc[old.index]
+            customers = len(marts[DATES[-1]].xs(tag, level="tag"))
+            assert health.loc[tag, "changed_customers"] == changed.sum(), tag
             assert health.loc[tag, "changed_share"] == pytest.approx(
-                (old != new).mean()
+                changed.sum() / customers
             )
 
 
@@ -719,7 +763,8 @@ def expected_causes(
         run,
         "select customer_id, tag, strftime(previous_as_of, '%Y-%m-%d') as old,"
         " strftime(changed_as_of, '%Y-%m-%d') as new, cause"
-        " from marts.customer_tag_changes",
+        " from marts.customer_tag_changes where change_type != 'added'"
+        " and cause not in ('override_applied', 'override_expired')",
     )
     causes = {}
     for row in changes.itertuples():
@@ -782,6 +827,98 @@ def test_each_tag_change_has_its_cause(
     at_later = actual.xs(later, level="new")
     assert set(at_later.xs("recency", level="tag")) == {"rule"}
     assert {"data", "time"} & set(at_later.drop("recency", level="tag"))
+    # with the new customer and the overrides (test below): every cause
+    causes = {
+        cause
+        for (cause,) in fourth.query(
+            "select distinct cause from marts.customer_tag_changes"
+        )
+    }
+    assert causes == {*SNAPSHOT_CAUSES, "new_customer"} | OVERRIDE_CAUSES
+
+
+OVERRIDE_CAUSES = {"override_applied", "override_expired"}
+
+
+def override_row(row: pd.Series) -> int | None:
+    """The override a customer_tags row shows (None: the rule's value)."""
+    return None if pd.isna(row["override_row"]) else int(row["override_row"])
+
+
+def expected_override_changes(builds: DatedBuilds) -> set[tuple[Any, ...]]:
+    """What the CRM table (customer_tags) of consecutive builds P < D shows of
+    each overridden customer's tag: an override valid at D and not at P (or
+    another one at P) is applied, from the value shown at P; one valid at P and
+    at D no more (none replacing it) expired, to the rule value shown at D; the
+    same value on both sides is no change."""
+    keys = {
+        (row["customer_id"], row["tag"].strip().lower()) for row in builds.override_rows
+    }
+    changes = set()
+    for previous, current in zip(DATES, DATES[1:], strict=False):
+        old, new = builds.long[previous], builds.long[current]
+        for key in keys:
+            before, after = old.loc[key], new.loc[key]
+            if before["value"] == after["value"]:
+                continue
+            if after["assigned_by"] == "manual" and (
+                override_row(before) != override_row(after)
+            ):
+                cause = "override_applied"
+            elif before["assigned_by"] == "manual" and after["assigned_by"] != "manual":
+                cause = "override_expired"
+            else:
+                continue
+            changes.add(
+                (
+                    *key,
+                    before["value"],
+                    after["value"],
+                    dt.date.fromisoformat(current),
+                    dt.date.fromisoformat(previous),
+                    cause,
+                )
+            )
+    return changes
+
+
+def test_new_customers_and_overrides_are_causes_on_their_rows(
+    dated_builds: DatedBuilds,
+) -> None:
+    """The customer added to the raw data after the first build has one added
+    row per tag at DATES[1] (cause new_customer, old_value null) and nobody else
+    has one; each override that became valid or expired between two builds is
+    one row from what the CRM table showed at the build before to what it shows
+    at the next (override_applied, override_expired)."""
+    run = dated_builds.last
+    added = run.query(
+        "select customer_id, tag, old_value, new_value, changed_as_of,"
+        " previous_as_of, change_type from marts.customer_tag_changes"
+        " where cause = 'new_customer'"
+    )
+    first_values = dated_builds.marts[DATES[1]].xs(NEW_CUSTOMER, level="customer_id")
+    assert set(added) == {
+        (
+            NEW_CUSTOMER,
+            tag,
+            None,
+            row["value"],
+            dt.date.fromisoformat(DATES[1]),
+            dt.date.fromisoformat(DATES[0]),
+            "added",
+        )
+        for tag, row in first_values.iterrows()
+    }
+    assert len(added) == len(TAGS)
+    overridden = run.query(
+        "select customer_id, tag, old_value, new_value, changed_as_of,"
+        " previous_as_of, cause from marts.customer_tag_changes"
+        " where cause like 'override%' and recorded_at is null"
+    )
+    expected = expected_override_changes(dated_builds)
+    assert {row[-1] for row in expected} == OVERRIDE_CAUSES
+    assert len(overridden) == len(set(overridden))
+    assert set(overridden) == expected
 
 
 def test_overrides_apply_only_while_valid(dated_builds: DatedBuilds) -> None:

@@ -183,6 +183,7 @@
         "rfm_segment_r_days": [0, 3660],
         "rfm_segment_f_orders": [0, 100000],
         "tag_backtest_horizon_days": [1, 3660],
+        "clv_holdout_days": [1, 3660],
     }) }}
 {% endmacro %}
 

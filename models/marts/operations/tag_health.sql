@@ -25,8 +25,11 @@ versions as (
     select * from {{ ref('int_tag_snapshot_versions_unpivoted') }}
 ),
 
+{# the rule-value changes of the snapshots: a new customer's first value and a
+   manual override are not the rule changing a customer #}
 changes as (
     select * from {{ ref('customer_tag_changes') }}
+    where cause in ('rule', 'data', 'time')
 ),
 
 registry as (
