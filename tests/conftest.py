@@ -84,11 +84,17 @@ def shared(
 
 @pytest.fixture(scope="session")
 def dirty_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DbtRun:
-    """The hand-planted dirty fixture (tests/fixtures/raw_dirty), built as of AS_OF."""
+    """The hand-planted dirty fixture (tests/fixtures/raw_dirty), built as of AS_OF,
+    with every data test and the project's unit tests (the only build that runs
+    them: they do not read the data)."""
 
     def make(workdir: Path) -> DbtRun:
         run = run_dbt(
-            ["build"], workdir, FIXTURES / "raw_dirty", extra_vars=SMALL_DATA_VARS
+            ["build"],
+            workdir,
+            FIXTURES / "raw_dirty",
+            extra_vars=SMALL_DATA_VARS,
+            unit_tests=True,
         )
         assert run.success, run.log
         return run

@@ -39,7 +39,13 @@ PARSE_CACHE_ENV = "TAG_WAREHOUSE_TEST_PARSE_CACHE"
 # Vars that only the SQL run by dbt reads, never the parsed project (no config,
 # no test severity, no python model config reads them): builds that differ only
 # in these share a parse.
-RUN_TIME_ONLY_VARS = frozenset({"raw_data_path"})
+RUN_TIME_ONLY_VARS = frozenset({"raw_data_path", "tag_overrides_path"})
+# The vars of the parse that runs stopping at the on-run-start var check reuse
+# (run_dbt(..., stops_at_var_check=True)): the dirty fixture's, which the session
+# parses first. The check's hook is compiled when it runs, with the run's own vars.
+VAR_CHECK_PARSE_VARS: dict[str, Any] = {"as_of_date": AS_OF, **SMALL_DATA_VARS}
+# Set while a run that reuses another parse is in progress (see the state check).
+_reused_parse_vars: dict[str, Any] | None = None
 
 
 @dataclass
@@ -71,9 +77,19 @@ def run_dbt(
     as_of: str = AS_OF,
     extra_vars: dict[str, Any] | None = None,
     project_dir: Path = ROOT,
+    *,
+    unit_tests: bool = False,
+    stops_at_var_check: bool = False,
 ) -> DbtRun:
     """Run `dbt <command>` on the project (or a copy of it at project_dir), its
-    DuckDB file and target in workdir."""
+    DuckDB file and target in workdir.
+
+    A `build` leaves out the unit tests unless unit_tests is set: they do not read
+    the data, so the session's dirty_build (tests/conftest.py) runs them once.
+    stops_at_var_check: the run must stop at the on-run-start check of the vars;
+    it reuses the session's parse of VAR_CHECK_PARSE_VARS rather than parsing the
+    project for vars no model is built with (and never saves its own parse)."""
+    global _reused_parse_vars
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "warehouse.duckdb"
     target_path = workdir / "target"
@@ -84,7 +100,14 @@ def run_dbt(
         "as_of_date": as_of,
         **(extra_vars or {}),
     }
-    parse_cache = cached_parse(variables, command, target_path, project_dir)
+    if command[0] == "build" and not unit_tests and not _excludes_unit_tests(command):
+        command = [*command, "--exclude", "resource_type:unit_test"]
+    parse_vars = (
+        {"raw_data_path": str(raw_dir), **VAR_CHECK_PARSE_VARS}
+        if stops_at_var_check
+        else variables
+    )
+    parse_cache = cached_parse(parse_vars, command, target_path, project_dir)
     messages: list[str] = []
     runner = dbtRunner(
         callbacks=[
@@ -93,27 +116,35 @@ def run_dbt(
             )
         ]
     )
-    result = runner.invoke(
-        [
-            *command,
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(project_dir),
-            "--target-path",
-            str(target_path),
-            "--log-path",
-            str(workdir / "logs"),
-            "--vars",
-            str(variables),
-            "--log-level",
-            "warn",
-        ]
-    )
+    _reused_parse_vars = parse_vars if stops_at_var_check else None
+    try:
+        result = runner.invoke(
+            [
+                *command,
+                "--project-dir",
+                str(project_dir),
+                "--profiles-dir",
+                str(project_dir),
+                "--target-path",
+                str(target_path),
+                "--log-path",
+                str(workdir / "logs"),
+                "--vars",
+                str(variables),
+                "--log-level",
+                "warn",
+            ]
+        )
+    finally:
+        _reused_parse_vars = None
     release_duckdb()
-    if parse_cache is not None:
+    if parse_cache is not None and not stops_at_var_check:
         keep_parse(target_path, parse_cache)
     return DbtRun(bool(result.success), messages, db_path, target_path, result.result)
+
+
+def _excludes_unit_tests(command: list[str]) -> bool:
+    return "resource_type:unit_test" in command or "unit_test" in command
 
 
 def _state_check_ignoring_run_time_vars(loader: ManifestLoader) -> Any:
@@ -123,9 +154,10 @@ def _state_check_ignoring_run_time_vars(loader: ManifestLoader) -> Any:
     var or connection setting differs."""
     state = _dbt_state_check(loader)
     config = loader.root_project
+    cli_vars = config.cli_vars if _reused_parse_vars is None else _reused_parse_vars
     parse_vars = {
         name: value
-        for name, value in config.cli_vars.items()
+        for name, value in cli_vars.items()
         if name not in RUN_TIME_ONLY_VARS
     }
     vars_contents = "\x00".join(

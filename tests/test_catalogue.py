@@ -19,6 +19,7 @@ from dbt.cli.main import dbtRunner
 from dbt_helpers import (
     AS_OF,
     FIXTURES,
+    MODELS_ONLY,
     ROOT,
     copy_project,
     edit_yaml,
@@ -209,6 +210,7 @@ def test_vars_a_catalogue_file_declares_are_checked_before_any_sql(
         tmp_path / "values",
         FIXTURES / "raw_dirty",
         extra_vars={"consultation_medium_min": 0, "consultation_high_min": 6.5},
+        stops_at_var_check=True,
     )
     assert not bad_values.success
     assert "consultation_medium_min must be between 2 and 100000, got 0" in (
@@ -220,6 +222,7 @@ def test_vars_a_catalogue_file_declares_are_checked_before_any_sql(
         tmp_path / "order",
         FIXTURES / "raw_dirty",
         extra_vars={"consultation_medium_min": 7, "consultation_high_min": 6},
+        stops_at_var_check=True,
     )
     assert not unordered.success
     assert "consultation_medium_min (7) must be below consultation_high_min (6)" in (
@@ -440,8 +443,24 @@ DRAFT_TAG = {
 }
 
 
+# What the add-a-tag walk-through builds: the new tag's mart and everything the
+# test reads downstream of it (the CRM table, the profile, the history and its
+# changes, the declared metrics; later the draft's preview), models only; the mart's own
+# data and unit tests run after it (`dbt test`). Every build of the copy uses the
+# same vars per date, so dbt parses the copy fully once per date.
+WALKTHROUGH = [
+    "+customer_tag_changes",
+    "+customer_profile",
+    "+int_customers_orders_aggregated",
+]
+
+
 def run_project(
-    project: Path, workdir: Path, command: list[str], as_of: str
+    project: Path,
+    workdir: Path,
+    command: list[str],
+    as_of: str,
+    succeeds: bool = True,
 ) -> list[str]:
     messages: list[str] = []
     runner = dbtRunner(callbacks=[lambda event: messages.append(event.info.msg)])
@@ -467,7 +486,7 @@ def run_project(
         ]
     )
     release_duckdb()
-    assert result.success, "\n".join(messages[-40:])
+    assert result.success == succeeds, "\n".join(messages[-40:])
     return messages
 
 
@@ -486,21 +505,7 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
         lambda data: data["declared"].extend([PHONE_METRIC, *MORE_METRICS]),
     )
     edit_yaml(project / SERVICE, lambda data: data["tags"].append(PHONE_TAG))
-    messages: list[str] = []
-    runner = dbtRunner(callbacks=[lambda event: messages.append(event.info.msg)])
-    result = runner.invoke(
-        [
-            "seed",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(workdir / "target"),
-        ]
-    )
-    release_duckdb()
-    assert not result.success
+    messages = run_project(project, workdir, ["seed"], AS_OF, succeeds=False)
     assert "changed since the models, seeds and tests were generated" in "\n".join(
         messages
     )
@@ -508,7 +513,10 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
     # 2. generate, then build: mart, CRM table with reasons, docs, tests, history.
     changed = generate(project)
     assert "models/marts/customer_tags/customer_tags_service.sql" in changed
-    run_project(project, workdir, ["build"], AS_OF)
+    run_project(
+        project, workdir, ["build", "--select", *WALKTHROUGH, *MODELS_ONLY], AS_OF
+    )
+    run_project(project, workdir, ["test", "--select", "customer_tags_service"], AS_OF)
     with duckdb.connect(str(db), read_only=True) as con:
         mart = dict(
             con.execute(
@@ -610,9 +618,8 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
     edit_yaml(project / SERVICE, deprecate)
     generate(project)
     later = "2026-07-31"
-    run_project(
-        project, workdir, ["build", "--exclude", "resource_type:unit_test"], later
-    )
+    preview = [*WALKTHROUGH, "+preview_tags_service"]
+    run_project(project, workdir, ["build", "--select", *preview, *MODELS_ONLY], later)
     with duckdb.connect(str(db), read_only=True) as con:
         columns = {
             row[0]
@@ -662,37 +669,17 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
         customer = con.execute(
             "select min(customer_id) from marts.customer_tags"
         ).fetchall()[0][0]
-    overrides = tmp_path / "overrides.csv"
-    overrides.write_text(
+    (project / "seeds" / "tag_overrides.csv").write_text(
         "customer_id,tag,value,reason,reviewer,valid_from,valid_until\n"
         f"{customer},phone_contact,frequent,review,crm_ops,2026-07-01,\n"
     )
-    messages = []
-    runner = dbtRunner(callbacks=[lambda event: messages.append(event.info.msg)])
-    result = runner.invoke(
-        [
-            "run",
-            "--select",
-            "int_tag_overrides_validated",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(workdir / "target"),
-            "--vars",
-            str(
-                {
-                    "raw_data_path": str(FIXTURES / "raw_dirty"),
-                    "as_of_date": later,
-                    "ltv_enabled": False,
-                    "tag_overrides_path": str(overrides),
-                }
-            ),
-        ]
+    messages = run_project(
+        project,
+        workdir,
+        ["build", "--select", "tag_overrides", "int_tag_overrides_validated"],
+        later,
+        succeeds=False,
     )
-    release_duckdb()
-    assert not result.success
     assert (
         f"row 1 (customer_id={customer}, tag=phone_contact, value=frequent):"
         " unknown tag (not an active tag of tag_registry)"

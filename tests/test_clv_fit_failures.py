@@ -216,10 +216,32 @@ def marts(run: DbtRun) -> dict[str, pd.DataFrame]:
         }
 
 
+# The tag marts with everything upstream, and the CLV backtest: models only.
+MARTS_AND_BACKTEST = [
+    "--select",
+    *(f"+{mart}" for mart in MARTS),
+    "+clv_model_quality",
+    *MODELS_ONLY,
+]
+# The data tests that warn on a failed fit (or fail, at severity error).
+FIT_TESTS = ["--select", "clv_model_fit_failed", "clv_model_quality_fit_failed"]
+
+
+def build_with_fit_tests(workdir: Path, raw: Path) -> DbtRun:
+    """The marts and the backtest, then the fit tests (the other data tests run in
+    the session builds)."""
+    models = run_dbt(["build", *MARTS_AND_BACKTEST], workdir, raw)
+    if not models.success:
+        return models
+    tests = run_dbt(["test", *FIT_TESTS], workdir, raw)
+    messages = models.messages + tests.messages
+    return DbtRun(tests.success, messages, tests.db_path, tests.target_path)
+
+
 @pytest.fixture(scope="module")
 def mixed_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     root = tmp_path_factory.mktemp("mixed")
-    return run_dbt(["build"], root / "work", raw_dir(root, 300, 1, "b2c_b2b"))
+    return build_with_fit_tests(root / "work", raw_dir(root, 300, 1, "b2c_b2b"))
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +251,7 @@ def tiny_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_build(tmp_path_factory: pytest.TempPathFactory, tiny_raw: Path) -> DbtRun:
-    return run_dbt(["build"], tmp_path_factory.mktemp("tiny_work"), tiny_raw)
+    return build_with_fit_tests(tmp_path_factory.mktemp("tiny_work"), tiny_raw)
 
 
 def test_mixed_base_fills_ltv_for_every_customer_with_a_valid_order(
@@ -284,7 +306,7 @@ def test_a_failed_fit_only_makes_ltv_unknown_and_warns(
     # Every other tag is what a build without LTV and without MBG/NBD gives: the
     # MBG/NBD (p_alive, churn_risk) stands apart from the LTV both ways.
     without = run_dbt(
-        ["build", *MODELS_ONLY],
+        ["build", *MARTS_AND_BACKTEST],
         tmp_path,
         tiny_raw,
         extra_vars={"ltv_enabled": False, "churn_risk_enabled": False},
@@ -330,6 +352,7 @@ def test_bad_clv_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) -> Non
         tmp_path,
         tiny_raw,
         extra_vars=variables,
+        stops_at_var_check=True,
     )
     assert not run.success
     assert "clv_fit_failure_severity must be warn or error, got 'fatal'" in run.log
@@ -354,6 +377,7 @@ def test_bad_segment_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) ->
         tmp_path,
         tiny_raw,
         extra_vars=variables,
+        stops_at_var_check=True,
     )
     assert not run.success
     for message in (

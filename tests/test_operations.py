@@ -586,6 +586,7 @@ def test_bad_drift_vars_stop_before_any_sql(
             "tag_backtest_severity": "loud",
             "tag_backtest_horizon_days": 0,
         },
+        stops_at_var_check=True,
     )
     assert not run.success
     assert "tag_drift_severity must be warn or error, got 'block'" in run.log
@@ -1108,6 +1109,7 @@ def test_bad_tag_overrides_path_stops_before_any_sql(
         tmp_path / "work",
         FIXTURES / "raw_dirty",
         extra_vars={**SMALL_DATA_VARS, "tag_overrides_path": str(overrides)},
+        stops_at_var_check=True,
     )
     assert not run.success
     assert f"tag_overrides_path '{overrides}' {problem}" in run.log, run.log

@@ -238,7 +238,12 @@ def test_bad_vars_stop_before_any_sql(
 ) -> None:
     as_of = str(variables.pop("as_of_date", "2026-06-30"))
     run = run_dbt(
-        ["build"], tmp_path, FIXTURES / "raw_dirty", as_of=as_of, extra_vars=variables
+        ["build"],
+        tmp_path,
+        FIXTURES / "raw_dirty",
+        as_of=as_of,
+        extra_vars=variables,
+        stops_at_var_check=True,
     )
     assert not run.success
     assert message in run.log
@@ -263,7 +268,13 @@ def test_non_finite_and_fractional_thresholds_are_listed_together(
         "ltv_high_above": Yaml(".inf"),
         "profit_high_above": 0.35,  # a share: need not be whole
     }
-    run = run_dbt(["build"], tmp_path, FIXTURES / "raw_dirty", extra_vars=variables)
+    run = run_dbt(
+        ["build"],
+        tmp_path,
+        FIXTURES / "raw_dirty",
+        extra_vars=variables,
+        stops_at_var_check=True,
+    )
     assert not run.success
     for problem in [
         "window_days must be a whole number, got 30.5",

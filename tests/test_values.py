@@ -424,7 +424,9 @@ def test_changing_a_value_var_parses_the_loaded_customers_again(
 def test_bad_value_vars_stop_before_any_sql(
     tmp_path: Path, raw_dir: Path, variables: dict[str, object], messages: list[str]
 ) -> None:
-    run = run_dbt(["build"], tmp_path, raw_dir, extra_vars=variables)
+    run = run_dbt(
+        ["build"], tmp_path, raw_dir, extra_vars=variables, stops_at_var_check=True
+    )
     assert not run.success
     for message in messages:
         assert message in run.log
