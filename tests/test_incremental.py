@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_helpers import AS_OF, DbtRun, run_dbt
+from dbt_helpers import AS_OF, SMALL_DATA_VARS, DbtRun, run_dbt
 
 from tag_warehouse.benchmark import append_day, mart_differences
 from tag_warehouse.marts import TAG_MARTS
@@ -39,6 +39,10 @@ STAGING = (
     "stg_crm__customers_rejected",
 )
 SELECTION = [*MARTS, "stg_crm__orders_rejected", "stg_crm__customers_rejected"]
+# Every run here leaves the CLV fits out (ltv and churn_risk unknown on both sides
+# of each comparison): they read the loaded orders like any mart, and refitting
+# them in each run would only make the test longer (tests/test_clv.py has them).
+VARS = SMALL_DATA_VARS
 MARKER = "zz_not_parsed_again"
 
 
@@ -132,7 +136,11 @@ def incremental(
             f" where _source_row = ({LAST_CLEAN_CUSTOMER})"
         )
     run = run_dbt(
-        ["run", "--select", *SELECTION], workdir, next_day_raw, NEXT_DAY.isoformat()
+        ["run", "--select", *SELECTION],
+        workdir,
+        next_day_raw,
+        NEXT_DAY.isoformat(),
+        VARS,
     )
     assert run.success, run.log
     return run
@@ -142,7 +150,7 @@ def full_refresh(raw: Path, workdir: Path, as_of: str) -> DbtRun:
     run = run_dbt(
         ["build", "--full-refresh", "--select", *SELECTION, "--exclude",
          "resource_type:test", "resource_type:unit_test"],
-        workdir, raw, as_of,
+        workdir, raw, as_of, VARS,
     )  # fmt: skip
     assert run.success, run.log
     return run
@@ -237,6 +245,7 @@ def test_back_dated_incremental_run_equals_full_refresh(
         incremental.db_path.parent,
         next_day_raw,
         back,
+        VARS,
     )
     assert again.success, again.log
     full = full_refresh(next_day_raw, tmp_path, back)
@@ -248,7 +257,7 @@ def reload_run(warehouse: Path, raw: Path, workdir: Path, *flags: str) -> DbtRun
     workdir.mkdir(parents=True)
     shutil.copyfile(warehouse, workdir / "warehouse.duckdb")
     command = ["run", *flags, "--select", *SELECTION]
-    run = run_dbt(command, workdir, raw, NEXT_DAY.isoformat())
+    run = run_dbt(command, workdir, raw, NEXT_DAY.isoformat(), VARS)
     assert run.success, run.log
     return run
 
@@ -399,12 +408,14 @@ def test_rewritten_customers_file_is_parsed_again(
     workdir = tmp_path / "w"
     workdir.mkdir()
     shutil.copyfile(incremental.db_path, workdir / "warehouse.duckdb")
-    again = run_dbt(["run", "--select", *selection], workdir, raw, NEXT_DAY.isoformat())
+    again = run_dbt(
+        ["run", "--select", *selection], workdir, raw, NEXT_DAY.isoformat(), VARS
+    )
     assert again.success, again.log
     full = run_dbt(
         ["build", "--full-refresh", "--select", *selection, "--exclude",
          "resource_type:test", "resource_type:unit_test"],
-        tmp_path / "full", raw, NEXT_DAY.isoformat(),
+        tmp_path / "full", raw, NEXT_DAY.isoformat(), VARS,
     )  # fmt: skip
     assert full.success, full.log
     customers = ("staging.base_crm__customers",)
@@ -443,7 +454,11 @@ def test_tables_of_an_older_warehouse_are_parsed_again(
         "base_crm__order_versions",
     ]
     again = run_dbt(
-        ["run", "--select", *selection], workdir, next_day_raw, NEXT_DAY.isoformat()
+        ["run", "--select", *selection],
+        workdir,
+        next_day_raw,
+        NEXT_DAY.isoformat(),
+        VARS,
     )
     assert again.success, again.log
     customers = ("staging.base_crm__customers",)
