@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         if updated != docs:
-            print(f"{TAG_DOCS} tag table is out of date: run scripts/catalogue.py generate")
+            print(
+                f"{TAG_DOCS}: tag table out of date: run scripts/catalogue.py generate"
+            )
             return 1
         return 0
     docs_path.write_text(updated, encoding="utf-8")
