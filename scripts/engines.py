@@ -6,7 +6,7 @@
 
 Settings are environment variables (WAREHOUSE_PG_*, WAREHOUSE_SPARK_DIR, see
 tag_warehouse/engines.py); profiles.yml reads the same ones. Then build with
-`dbt build --target postgres` (or spark): README, "Running on PostgreSQL or Spark".
+`dbt build --target postgres` (or spark): docs/engines.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Rewrite the README's tag table from the tag catalogue (--check: verify only)."""
+"""Rewrite the tag table of docs/tags.md from the tag catalogue (--check: verify
+only)."""
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 

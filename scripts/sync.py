@@ -1,5 +1,5 @@
 """`python scripts/sync.py export|ack|wecom|push-wecom`: the change-only CRM sync
-(README "Audiences and CRM sync"). export writes what changed since the last
+(docs/audiences.md). export writes what changed since the last
 acknowledged sync (or the pending export again) to a folder; ack records an export
 as applied; wecom turns an export into WeCom mark_tag bodies; push-wecom sends
 them (access token from $WECOM_ACCESS_TOKEN)."""

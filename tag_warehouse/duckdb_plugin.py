@@ -43,7 +43,7 @@ def in_use_message(path: str, duckdb_message: str) -> str:
     return (
         f"{path} is in use by another process{by}: wait for it to finish or close"
         f" it, then run again. BI tools and notebooks should read {SERVING_DB}"
-        " (README, BI), never the warehouse."
+        " (docs/bi.md), never the warehouse."
     )
 
 

@@ -251,7 +251,7 @@ ORDER_RATE_BY_TYPE = (0.8, 1.6, 1.3)
 INTERACTION_RATE_BY_TYPE = (0.8, 1.6, 1.4)
 # Spend levels are chosen so the spend-per-purchase distribution is one the
 # Gamma-Gamma LTV model can fit (q > 1); a wider type or category spread makes
-# spend too heavy-tailed for it (see README, Predicted LTV).
+# spend too heavy-tailed for it (see docs/tags.md, Predicted LTV).
 SPEND_MEDIAN_BY_TYPE = (1000.0, 2500.0, 3500.0)  # per order, before category factor
 # Per-customer spend level ~ Gamma(shape, 1/shape): mean 1, the between-customer
 # heterogeneity the Gamma-Gamma spend model assumes.

@@ -39,7 +39,7 @@ SERVICE = "catalogue/tags/service.yml"
 def test_generated_files_match_the_catalogue() -> None:
     """The drift test: every committed generated file (marts, declared metrics,
     yml, docs, unit tests, registry and label seeds, tag_marts(), snapshots, the
-    customer_profile yml, the README table, the catalogue vars) is what
+    customer_profile yml, the tag table of docs/tags.md, the catalogue vars) is what
     `scripts/catalogue.py generate` writes."""
     assert check(ROOT) == []
 
@@ -265,11 +265,11 @@ def test_band_evaluation_and_texts_follow_sql_semantics() -> None:
     assert texts["over_180d"] == '> {{ var("recency_d91_180_max_days") }}'
 
 
-def test_readme_add_a_tag_section_shows_the_catalogue_entry() -> None:
-    """README "Add a tag" shows exactly the consultation_frequency entry and its
-    declared metric as they are in the catalogue."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Add a tag", 1)[1].split("\n## ", 1)[0]
+def test_tag_docs_add_a_tag_section_shows_the_catalogue_entry() -> None:
+    """docs/tags.md "Add a tag" shows exactly the consultation_frequency entry and
+    its declared metric as they are in the catalogue."""
+    tag_docs = (ROOT / "docs/tags.md").read_text(encoding="utf-8")
+    section = tag_docs.split("## Add a tag", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
     shown = [yaml.safe_load(block) for block in blocks]
     service = yaml.safe_load((ROOT / SERVICE).read_text(encoding="utf-8"))
@@ -603,8 +603,8 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
     assert "customer_tags_service::phone_contact_band_boundaries" in {
         f"{node['model']}::{node['name']}" for node in manifest["unit_tests"].values()
     }
-    readme = (project / "README.md").read_text(encoding="utf-8")
-    assert "`phone_contact` 电话联系（近365天）" in readme
+    tag_docs = (project / "docs/tags.md").read_text(encoding="utf-8")
+    assert "`phone_contact` 电话联系（近365天）" in tag_docs
 
     # 3. Deprecate it and add a draft: the draft is only in its preview, the
     #    deprecated tag leaves the mart and the CRM table, its history stays and

@@ -4,7 +4,7 @@
     same forms of the raw input contract, gated by regular expressions, so every
     engine parses a contract value to the same value (macros/parsing/portable.sql).
     Exotic forms DuckDB also accepts ('1_000', zone names) parse on
-    DuckDB only (README, Running on PostgreSQL or Spark). -#}
+    DuckDB only (docs/engines.md). -#}
 
 {#- Dates as 2026-03-05, 2026/3/5, 20260305, 2026.3.5 or any timestamp (its date
     in the warehouse time zone), with a four-digit year within the plausible years

@@ -35,8 +35,8 @@
             {{ exceptions.raise_compiler_error(
                 "Raw file " ~ raw_file ~ " is missing required column(s): "
                 ~ missing | join(', ') ~ ". Found: " ~ header.values() | join(', ')
-                ~ ". Rename or add the column(s) in that file (see README, Raw input"
-                ~ " contract); column names are case-insensitive and order is free."
+                ~ ". Rename or add the column(s) in that file (see docs/input.md,"
+                ~ " Raw input contract); column names are case-insensitive and order is free."
             ) }}
         {%- endif -%}
         {%- set view_sql -%}

@@ -18,6 +18,7 @@ from tag_warehouse.catalogue.render import (
     GENERATED_MARK,
     MARTS_DIR,
     PREVIEW_DIR,
+    TAG_DOCS,
     render_all,
 )
 from tag_warehouse.catalogue.render_audiences import AUDIENCES_DIR
@@ -39,10 +40,10 @@ HANDWRITTEN_UNIT_TESTS = f"{MARTS_DIR}/_customer_tags__unit_tests.yml"
 
 def rendered(root: Path) -> tuple[Catalogue, dict[str, str]]:
     cat = load(root)
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    tag_docs = (root / TAG_DOCS).read_text(encoding="utf-8")
     project = (root / "dbt_project.yml").read_text(encoding="utf-8")
     try:
-        files = render_all(cat, readme, project)
+        files = render_all(cat, tag_docs, project)
     except ValueError as error:
         raise CatalogueError([str(error)]) from error
     return cat, files
