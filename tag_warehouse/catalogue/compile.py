@@ -23,6 +23,7 @@ from tag_warehouse.catalogue.schema import (
     VarRef,
 )
 
+
 def sql_literal(value: Any) -> str:
     """A typed value as a SQL literal: booleans, numbers, quoted text."""
     if isinstance(value, bool):
