@@ -46,17 +46,16 @@
 
 {#- The columns of base_crm__orders_parsed, in order: the parse model writes them,
     base_crm__order_versions copies them for the orders with several versions, and
-    base_crm__orders unions the two. -#}
+    base_crm__orders unions the two. The parsed order columns are those of the raw
+    contract, in its order (raw_contract()['orders'], as the parse model lists them). -#}
 {% macro orders_parsed_columns() -%}
     {%- set columns = [] -%}
     {%- for column in orders_canonical_text() -%}
         {%- do columns.append('raw_' ~ column ~ '_if_different') -%}
     {%- endfor -%}
-    {%- do columns.extend([
-        '_source_row', 'order_id', 'customer_id', 'order_date', 'product_category',
-        'amount', 'cost', 'promotion_id', 'status', 'updated_at', 'row_reject_reason',
-        'row_reject_column',
-    ]) -%}
+    {%- do columns.append('_source_row') -%}
+    {%- do columns.extend(raw_contract()['orders']) -%}
+    {%- do columns.extend(['row_reject_reason', 'row_reject_column']) -%}
     {{ return(columns) }}
 {%- endmacro %}
 

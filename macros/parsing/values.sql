@@ -2,9 +2,10 @@
     parse, so staging can reject the row with a reason instead of failing the file.
     DuckDB implementations first; the default__ ones (PostgreSQL, Spark) accept the
     same forms of the raw input contract, gated by regular expressions, so every
-    engine parses a contract value to the same value (macros/parsing/portable.sql).
-    Exotic forms DuckDB also accepts ('1_000', zone names) parse on
-    DuckDB only (docs/engines.md). -#}
+    engine parses a contract value to the same value (macros/parsing/
+    iso_timestamp_text.sql, the casts in macros/cross_db/). Exotic forms DuckDB
+    also accepts ('1_000', zone names) parse on DuckDB only
+    (docs/engines.md). -#}
 
 {#- Dates as 2026-03-05, 2026/3/5, 20260305, 2026.3.5 or any timestamp (its date
     in the warehouse time zone), with a four-digit year within the plausible years

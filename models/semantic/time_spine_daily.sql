@@ -1,10 +1,9 @@
 {#- One row per calendar day, the time spine the MetricFlow semantic layer joins
     time-based metrics to: from time_spine_years_back years before as_of_date to
     ltv_horizon_years after it (the horizon of the predicted values). -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 
-{%- set first_day = dbt.dateadd('year', -var('time_spine_years_back'), as_of_date) -%}
-{%- set last_day = dbt.dateadd('year', var('ltv_horizon_years'), as_of_date) -%}
+{%- set first_day = dbt.dateadd('year', -var('time_spine_years_back'), as_of_date()) -%}
+{%- set last_day = dbt.dateadd('year', var('ltv_horizon_years'), as_of_date()) -%}
 
 with
 

@@ -23,8 +23,6 @@ from tag_warehouse.catalogue.schema import (
     VarRef,
 )
 
-AS_OF_SET = """{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}"""
-
 
 def sql_literal(value: Any) -> str:
     """A typed value as a SQL literal: booleans, numbers, quoted text."""
@@ -231,16 +229,15 @@ def mart_sql(
     # so it is no consumer table: protected, no contract (dbt_project.yml marts)
     config = (
         "{{ config(schema='preview', tags=['preview'], access='protected',"
-        " contract={'enforced': false}) }}"
+        " contract={'enforced': false}) -}}"
         if purpose
-        else f"{{{{ config(tags=['{dim.spec.cadence}']) }}}}"
+        else f"{{{{ config(tags=['{dim.spec.cadence}']) -}}}}"
     )
     lines = [
         "{#- "
         + generated_header(description, [dim.file, "catalogue/metrics.yml"])
         + " -#}",
         config,
-        AS_OF_SET,
         "",
         "with",
         "",
@@ -327,7 +324,7 @@ def mart_sql(
             "",
         ]
         previous = name
-    final = ["customer_id", "{{ as_of_date }} as as_of_date"]
+    final = ["customer_id", "{{ as_of_date() }} as as_of_date"]
     for tag in tags:
         final.append(
             tag.name if tag.name in staged else tag_expression(tag, "        ")
@@ -441,7 +438,6 @@ def declared_sql(cat: Catalogue, source: str) -> str:
             ["catalogue/metrics.yml"],
         )
         + " -#}",
-        AS_OF_SET,
         "",
         "with",
         "",
@@ -459,9 +455,9 @@ def declared_sql(cat: Catalogue, source: str) -> str:
             "dated as (",
             "    select",
             "        *,",
-            f"        {{{{ days_between('{date_column}', as_of_date) }}}} as {days}",
+            f"        {{{{ days_between('{date_column}', as_of_date()) }}}} as {days}",
             f"    from {source}",
-            f"    where {date_column} <= {{{{ as_of_date }}}}",
+            f"    where {date_column} <= {{{{ as_of_date() }}}}",
             "),",
             "",
         ]

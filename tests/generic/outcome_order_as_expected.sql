@@ -9,7 +9,6 @@
 {% test outcome_order_as_expected(model, expected=none) %}
 
 {%- set expected = tag_expected_outcomes() if expected is none else expected -%}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set ranks = [] -%}
 {%- for tag, outcome in expected.items() -%}
     {%- for value in outcome['order'] -%}
@@ -25,7 +24,7 @@ backtest as (
 
 current_build as (
     select * from backtest
-    where as_of_date = {{ as_of_date }}
+    where as_of_date = {{ as_of_date() }}
 ),
 
 expected_order as (

@@ -8,7 +8,6 @@
 {% test share_drift_within_limit(model, max_points, group_column='tag',
     value_column='tag_value', share_column='value_share') %}
 
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set drift_sql -%}
 with
 
@@ -18,13 +17,13 @@ history as (
 
 current_build as (
     select * from history
-    where as_of_date = {{ as_of_date }}
+    where as_of_date = {{ as_of_date() }}
 ),
 
 previous_date as (
     select max(as_of_date) as as_of_date
     from history
-    where as_of_date < {{ as_of_date }}
+    where as_of_date < {{ as_of_date() }}
 ),
 
 previous_build as (
@@ -50,7 +49,7 @@ paired as (
             current_build.{{ value_column }}, previous_build.{{ value_column }}
         ) as {{ value_column }},
         previous_date.as_of_date as previous_as_of,
-        {{ as_of_date }} as current_as_of,
+        {{ as_of_date() }} as current_as_of,
         coalesce(previous_build.{{ share_column }}, 0) * 100 as previous_points,
         coalesce(current_build.{{ share_column }}, 0) * 100 as current_points
     from current_build

@@ -5,7 +5,6 @@
     var ltv_time_unit), m = mean day amount over the repeat days (0 when x = 0). -#}
 {#- A table, not a view: both Python models read it (docs/performance.md). -#}
 {{ config(materialized='table') }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set days_per_unit = {'week': 7, 'day': 1}[var('ltv_time_unit')] -%}
 
 with
@@ -33,14 +32,14 @@ purchase_days as (
 summarised as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         count(*) - 1 as frequency,
         cast(
             {{ days_between('min(order_date)', 'max(order_date)') }}
             as {{ type_double() }}
         ) / {{ days_per_unit }} as recency,
         cast(
-            {{ days_between('min(order_date)', as_of_date) }}
+            {{ days_between('min(order_date)', as_of_date()) }}
             as {{ type_double() }}
         ) / {{ days_per_unit }} as customer_age,
         coalesce(

@@ -9,7 +9,6 @@
     tag, value the registry does not allow, bad or missing field, overlapping
     overrides of one customer's tag), and logs the expired ones. Nothing
     downstream (customer_tags, customer_profile) is built on bad overrides. -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set overrides_path = var('tag_overrides_path') | string | trim -%}
 {%- set seed = ref('tag_overrides') -%}
 {%- set customers_relation = ref('stg_crm__customers') -%}
@@ -136,11 +135,11 @@ checked as (
             end
         ), '') as problem,
         case
-            when {{ as_of_date }} < parsed.valid_from then 'pending'
-            when {{ as_of_date }} > parsed.valid_until then 'expired'
+            when {{ as_of_date() }} < parsed.valid_from then 'pending'
+            when {{ as_of_date() }} > parsed.valid_until then 'expired'
             else 'active'
         end as override_status,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         '{{ overrides_file | replace("'", "''") }}' as overrides_file
     from parsed
     left join customers

@@ -10,8 +10,7 @@
 {#- Reads two staging base models: stg_crm__orders classifies every order against
     as_of_date and the customers at each read, the cost this view avoids for the
     orders whose version does not depend on them (DECISIONLOG 2026-11-27). -#}
-{{ config(materialized='view') }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{{ config(materialized='view') -}}
 
 with
 
@@ -47,7 +46,7 @@ single_version_orders as (
         and parsed.row_reject_reason is null
         and parsed.customer_id is not null
         and {{ is_completed_order('parsed.status') }}
-        and parsed.order_date <= {{ as_of_date }}
+        and parsed.order_date <= {{ as_of_date() }}
 ),
 
 multi_version_orders as (
@@ -75,7 +74,7 @@ unioned as (
 dated as (
     select
         *,
-        {{ days_between('order_date', as_of_date) }} as days_since_order
+        {{ days_between('order_date', as_of_date()) }} as days_since_order
     from unioned
 )
 

@@ -6,7 +6,6 @@
     category. The window is days_since 0 .. window_days - 1. -#}
 {#- A table, not a view: four models read it (docs/performance.md). -#}
 {{ config(materialized='table') }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set in_window = "days_since_order < " ~ var('window_days') -%}
 
 with
@@ -85,9 +84,9 @@ summarised as (
         customers.customer_id,
         lifetime.first_order_date,
         lifetime.last_order_date,
-        {{ days_between('lifetime.first_order_date', as_of_date) }}
+        {{ days_between('lifetime.first_order_date', as_of_date()) }}
             as days_since_first_order,
-        {{ days_between('lifetime.last_order_date', as_of_date) }}
+        {{ days_between('lifetime.last_order_date', as_of_date()) }}
             as days_since_last_order,
         lifetime.customer_id is not null as has_valid_order,
         coalesce(lifetime.valid_order_count, 0) as valid_order_count,

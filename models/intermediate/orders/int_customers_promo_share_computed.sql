@@ -2,7 +2,6 @@
     customer. A promo order names a promotion that exists (clean) and is dated
     within [start_date, end_date]; an unknown promotion id is not a promo order.
     Null share when the customer has no window orders. -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 
 with
 

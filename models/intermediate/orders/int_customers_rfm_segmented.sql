@@ -11,7 +11,6 @@
     Customers not in P: `none`. -#}
 {#- A table: the value mart and the cut record both read it. -#}
 {{ config(materialized='table') }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set method = var('rfm_segment_cut') -%}
 {%- set fixed = {
     'r_days': var('rfm_segment_r_days'),
@@ -134,7 +133,7 @@ compared as (
 segmented as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         r_days,
         f_orders,
         m_amount,

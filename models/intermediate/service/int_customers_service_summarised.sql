@@ -1,7 +1,6 @@
 {#- Per-customer service metrics over the window (by occurred_at date), one row
     per clean customer: interactions, complaints, mean satisfaction over rated
     interactions, and the preferred channel (most interactions, ties alphabetical). -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 
 with
 
@@ -21,8 +20,8 @@ window_interactions as (
         satisfaction
     from interactions
     where
-        occurred_date <= {{ as_of_date }}
-        and {{ days_between('occurred_date', as_of_date) }}
+        occurred_date <= {{ as_of_date() }}
+        and {{ days_between('occurred_date', as_of_date()) }}
         < {{ var('window_days') }}
 ),
 

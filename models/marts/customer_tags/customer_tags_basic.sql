@@ -2,8 +2,7 @@
     catalogue/metrics.yml: do not edit. Basic-attribute tags (customer type,
     industry, company size, region). One row per clean customer. Source(s):
     customers. Cadence: daily. -#}
-{{ config(tags=['daily']) }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{{ config(tags=['daily']) -}}
 
 with
 
@@ -24,7 +23,7 @@ metrics as (
 tagged as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         customer_type,
         industry,
         case

@@ -2,8 +2,7 @@
     catalogue/tags/behavior.yml, catalogue/metrics.yml: do not edit. Behaviour tags
     (purchase frequency, recency, product preference). One row per clean customer.
     Source(s): orders. Cadence: daily. -#}
-{{ config(tags=['daily']) }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{{ config(tags=['daily']) -}}
 
 with
 
@@ -23,7 +22,7 @@ metrics as (
 tagged as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         {{ band_ladder('window_order_count', [
             ('>=', var('frequency_high_min_orders'), 'high'),
             ('>=', var('frequency_medium_min_orders'), 'medium'),

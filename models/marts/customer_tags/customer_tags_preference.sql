@@ -3,8 +3,7 @@
     tags (price sensitivity, service channel, decision role). One row per clean
     customer. Source(s): customers, orders, promotions, service_interactions.
     Cadence: monthly. -#}
-{{ config(tags=['monthly']) }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{{ config(tags=['monthly']) -}}
 
 with
 
@@ -39,7 +38,7 @@ metrics as (
 tagged as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         case
             when promo_window_order_count = 0 then 'unknown'
             else {{ band_ladder('promo_order_count', [

@@ -2,8 +2,7 @@
     catalogue/metrics.yml: do not edit. Service tags (complaints, consultation
     frequency, satisfaction). One row per clean customer. Source(s):
     service_interactions. Cadence: monthly. -#}
-{{ config(tags=['monthly']) }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{{ config(tags=['monthly']) -}}
 
 with
 
@@ -31,7 +30,7 @@ metrics as (
 tagged as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         {{ band_ladder('complaint_count', [
             ('=', 0, 'none'),
             ('<', var('complaints_multiple_min'), 'one'),

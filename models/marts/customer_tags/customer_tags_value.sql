@@ -2,8 +2,7 @@
     catalogue/metrics.yml: do not edit. Value tags (R/F/M scores, RFM total,
     customer level, profit contribution, predicted LTV, RFM segment, churn risk).
     One row per clean customer. Source(s): orders. Cadence: weekly. -#}
-{{ config(tags=['weekly']) }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
+{{ config(tags=['weekly']) -}}
 
 with
 
@@ -99,7 +98,7 @@ scored_1 as (
 tagged as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         r_score,
         f_score,
         m_score,

@@ -8,7 +8,6 @@
     0..6, 7+. A model whose fit failed or that is disabled has one row (status,
     reason). On an adapter without Python models every model is disabled
     (DECISIONLOG 2026-11-27). Types are cast for the contract. -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set fallback_models = {
     'bgnbd': 'purchase_days',
     'gamma_gamma': 'spend_per_purchase_day',
@@ -35,8 +34,8 @@ backtested as (
                 cast(null as {{ type_double() }}) as model_value,
                 cast(null as {{ type_double() }}) as naive_value,
                 cast(null as {{ type_double() }}) as actual_value,
-                {{ as_of_date }} as as_of_date,
-                {{ dbt.dateadd('day', -var('clv_holdout_days'), as_of_date) }}
+                {{ as_of_date() }} as as_of_date,
+                {{ dbt.dateadd('day', -var('clv_holdout_days'), as_of_date()) }}
                 as calibration_end,
                 {{ var('clv_holdout_days') }} as horizon_days
             {% if not loop.last -%} union all {%- endif %}

@@ -1,7 +1,6 @@
 {#- One row per clean customer with every tag as a column, for BI: the final
     values of customer_tags (manual overrides applied), integer tags (scores) as
     integers, plus which tags a reviewer set by hand. Tags only: no PII. -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set registry_relation = ref('tag_registry') -%}
 {%- set integer_tags = [] -%}
 {%- if execute and relation_exists(registry_relation) -%}
@@ -19,7 +18,7 @@ customer_tags as (
 profiles as (
     select
         customer_id,
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         {{ pivot_tag_columns(integer_tags) }},
         string_agg(tag, ', ' order by tag) filter (
             where assigned_by = 'manual'

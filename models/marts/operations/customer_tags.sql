@@ -7,7 +7,6 @@
     and the metric's value (int_customer_tags_unpivoted, from the catalogue), or
     for an override the reviewer's note. Who assigned it (rule, model, manual)
     comes from the registry's assigned_by. -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 
 with
 
@@ -52,7 +51,7 @@ assigned as (
         end as assigned_by,
         registry.authoritative_source,
         case
-            when active_overrides.override_row is not null then {{ as_of_date }}
+            when active_overrides.override_row is not null then {{ as_of_date() }}
             else rule_tags.as_of_date
         end as as_of_date,
         case

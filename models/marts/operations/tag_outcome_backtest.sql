@@ -17,7 +17,6 @@
     unique_key='as_of_date',
     on_schema_change='append_new_columns',
 ) }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" %}
 {%- set horizon_days = var('tag_backtest_horizon_days') %}
 
 with
@@ -43,7 +42,7 @@ base_build as (
     from builds
     where
         as_of_date
-        <= cast({{ dbt.dateadd('day', -horizon_days, as_of_date) }} as date)
+        <= cast({{ dbt.dateadd('day', -horizon_days, as_of_date()) }} as date)
 ),
 
 outcome_window as (
@@ -109,7 +108,7 @@ outcomes as (
 
 backtest as (
     select
-        {{ as_of_date }} as as_of_date,
+        {{ as_of_date() }} as as_of_date,
         outcomes.tags_as_of,
         cast({{ horizon_days }} as integer) as horizon_days,
         registry.dimension,

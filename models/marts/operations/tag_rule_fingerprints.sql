@@ -11,7 +11,6 @@
     unique_key='as_of_date',
     on_schema_change='append_new_columns',
 ) }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" %}
 
 with
 
@@ -29,7 +28,7 @@ with
 definitions as (
     {% for tag, sha256, rule_vars, fingerprint in rows -%}
         select
-            {{ as_of_date }} as as_of_date,
+            {{ as_of_date() }} as as_of_date,
             '{{ tag }}' as tag,
             '{{ sha256 }}' as definition_sha256,
             '{{ rule_vars }}' as rule_vars,

@@ -9,7 +9,6 @@
 {#- A view, not a table like the other base models: writing 10 million rows costs
     more than classifying them again (docs/performance.md). -#}
 {{ config(materialized='view') }}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {%- set canonical = orders_canonical_text() -%}
 
 with
@@ -73,13 +72,13 @@ checked as (
         *,
         case
             when row_reject_reason is not null then row_reject_reason
-            when order_date > {{ as_of_date }} then 'future_date'
+            when order_date > {{ as_of_date() }} then 'future_date'
             when customer_id is null or not has_known_customer
                 then 'orphan_customer'
         end as reject_reason,
         case
             when row_reject_reason is not null then row_reject_column
-            when order_date > {{ as_of_date }} then 'order_date'
+            when order_date > {{ as_of_date() }} then 'order_date'
             when customer_id is null or not has_known_customer then 'customer_id'
         end as reject_column
     from normalised
@@ -95,7 +94,7 @@ valid_versions as (
     from multi_version_orders
     inner join customers
         on multi_version_orders.customer_id = customers.customer_id
-    where multi_version_orders.order_date <= {{ as_of_date }}
+    where multi_version_orders.order_date <= {{ as_of_date() }}
 ),
 
 versioned as (

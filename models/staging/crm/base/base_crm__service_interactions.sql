@@ -2,7 +2,6 @@
     rejected (with reason and column) or superseded. Interactions carry no
     updated_at: of several rows with one interaction_id, the one written last in
     the file wins. Unknown channels and types map to `other`. -#}
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
 {#- Typed Parquet columns are read as values, the others parsed from text
     (raw_typed_columns). -#}
 {%- set typed = raw_typed_columns('service_interactions') -%}
@@ -13,7 +12,7 @@
     ("raw_satisfaction is not null and satisfaction is null", "bad_number",
         "satisfaction"),
     ("satisfaction < 1 or satisfaction > 5", "out_of_range", "satisfaction"),
-    ("cast(occurred_at as date) > " ~ as_of_date, "future_date", "occurred_at"),
+    ("cast(occurred_at as date) > " ~ as_of_date(), "future_date", "occurred_at"),
     ("customer_id is null or not has_known_customer", "orphan_customer",
         "customer_id"),
 ] -%}
