@@ -90,19 +90,9 @@ def parser_sql() -> str:
     return f"with inputs as ({rows}) select input_number, {parsed} from inputs"
 
 
-def macros_only_project(directory: Path) -> Path:
-    """The project's settings and macros without its models, seeds and tests: all
-    the parser comparison compiles (`dbt show --inline` runs no hook), parsed in
-    seconds on each engine instead of the whole project."""
-    directory.mkdir(parents=True)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        shutil.copyfile(ROOT / name, directory / name)
-    shutil.copytree(ROOT / "macros", directory / "macros")
-    return directory
-
-
 def parsed_inputs(workdir: Path, raw_dir: Path, target: str) -> Tags:
-    project = macros_only_project(workdir / "project")
+    # The parsers are macros: a macros-only project parses in seconds per engine.
+    project = engines.macros_only_project(workdir / "project")
     tags: Tags = {}
     for label, settings in PARSER_SETTINGS.items():
         show = run_dbt(
