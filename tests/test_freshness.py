@@ -80,9 +80,18 @@ def write_raw(raw_dir: Path, now: dt.datetime, ages: dict[str, float]) -> None:
 
 
 def freshness(
-    workdir: Path, raw_dir: Path, extra_vars: dict[str, Any] | None = None
+    workdir: Path,
+    raw_dir: Path,
+    extra_vars: dict[str, Any] | None = None,
+    stops_at_var_check: bool = False,
 ) -> tuple[bool, dict[str, dict[str, Any]], str]:
-    run = run_dbt(["source", "freshness"], workdir, raw_dir, extra_vars=extra_vars)
+    run = run_dbt(
+        ["source", "freshness"],
+        workdir,
+        raw_dir,
+        extra_vars=extra_vars,
+        stops_at_var_check=stops_at_var_check,
+    )
     results_file = run.target_path / "sources.json"
     if not results_file.exists():
         return run.success, {}, run.log
@@ -161,6 +170,7 @@ def test_bad_thresholds_stop_before_any_sql_naming_the_var(
             "raw_freshness_warn_after_hours": warn,
             "raw_freshness_error_after_hours": 50,
         },
+        stops_at_var_check=True,
     )
     assert not success and not results
     assert message in log
