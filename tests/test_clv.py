@@ -447,7 +447,8 @@ def test_fit_and_predict_end_to_end_holdout(holdout_sim: SimulatedCustomers) -> 
 def test_predict_ltv_discounting_matches_monthly_sum(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(clv, "DISCOUNT_CHUNK_ROWS", 1)  # exercise the chunk loop
+    # exercise the chunk loop (predict_ltv reads the constant of clv.predict)
+    monkeypatch.setattr(clv.predict, "DISCOUNT_CHUNK_ROWS", 1)
     summary = pd.DataFrame(
         {
             "frequency": [0.0, 4.0],
