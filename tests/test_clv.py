@@ -23,7 +23,8 @@ from clv_simulation import SimulatedCustomers, simulate_customers
 from dbt_helpers import DbtRun
 from scipy import integrate, special, stats
 
-from tag_warehouse import clv, clv_quality
+from tag_warehouse import clv
+from tag_warehouse.clv import quality as clv_quality
 
 REPO = Path(__file__).resolve().parents[1]
 BGNBD_TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
