@@ -10,7 +10,7 @@ times as separate processes, sampling the resident memory of each process tree:
 * the plain pandas version of the tags (tag_warehouse.devtools.pandas_tags) and
   the Polars one (tag_warehouse.devtools.polars_tags, lazy and streaming);
 * the floor: one hand-written DuckDB query from the raw files
-  (scripts/floor_tags.sql);
+  (tag_warehouse/devtools/floor_tags.sql);
 * an incremental daily run: one day of new orders (and updated and late orders)
   appended to the orders file, ``dbt run`` as of the next day, against a
   ``dbt run --full-refresh`` of the same data; both must give identical marts.
@@ -57,7 +57,7 @@ from tag_warehouse.devtools.polars_tags import polars_tags
 from tag_warehouse.marts import TAG_MARTS
 
 ROOT = Path(__file__).resolve().parents[2]
-FLOOR_SQL = ROOT / "scripts" / "floor_tags.sql"
+FLOOR_SQL = Path(__file__).resolve().parent / "floor_tags.sql"
 SEEDS_DIR = ROOT / "seeds"
 SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 # dbt selection of the six tag marts and everything upstream (what the floor and
@@ -336,7 +336,7 @@ def _is_plain_completed(row: dict[str, Any]) -> bool:
 
 
 def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.DataFrame:
-    """The floor query (scripts/floor_tags.sql) on a raw directory."""
+    """The floor query (tag_warehouse/devtools/floor_tags.sql) on a raw directory."""
     config = {"temp_directory": os.environ.get("WAREHOUSE_TEMP_DIR", ".duckdb_tmp")}
     with duckdb.connect(config=config) as con:
         if memory_limit:
