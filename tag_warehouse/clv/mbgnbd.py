@@ -23,7 +23,6 @@ from tag_warehouse.clv.bgnbd import (
     _fit_purchase_model,
 )
 
-#
 # Batislam, Denizel & Filiztekin (2007), with the erratum of Wagner & Hoppe
 # (2008). The BG/NBD story, except that a customer may also drop out right after
 # the *first* purchase: after every purchase (the first included) the customer
