@@ -7,7 +7,7 @@ For each scale (orders) it generates the data, times `dbt parse`, the full
 floor query, and an incremental daily run after one more day of orders, checks
 that every tag set is identical, and prints a table (seconds, orders per second,
 peak RSS of the process tree, ratios). Results also go to a JSON file. The logic
-is in tag_warehouse/benchmark.py; docs/performance.md has the measured numbers.
+is in tag_warehouse/devtools/benchmark.py; docs/performance.md has the measured numbers.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.benchmark import SCALES, format_table, machine, run_scale
+from tag_warehouse.devtools.benchmark import SCALES, format_table, machine, run_scale
 
 
 def _scales(text: str) -> list[str]:

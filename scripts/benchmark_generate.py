@@ -16,7 +16,11 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.generate import ORDERS_PER_CUSTOMER, generate_with_manifest, write
+from tag_warehouse.devtools.generate import (
+    ORDERS_PER_CUSTOMER,
+    generate_with_manifest,
+    write,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,7 @@ from tag_warehouse.clv import (
     predict_ltv,
     summarise_transactions,
 )
-from tag_warehouse.clv_quality import holdout_quality
+from tag_warehouse.clv.quality import holdout_quality
 
 FAILED_FIT_STATUS = 3  # exit status for a failed fit with --fail-on-failed-fit
 MODELS = ("bgnbd", "gamma_gamma", "mbgnbd")  # the models of the JSON report

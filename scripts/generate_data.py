@@ -18,7 +18,7 @@ from typing import NoReturn
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.generate import (
+from tag_warehouse.devtools.generate import (
     FORMATS,
     SPEND_MIXES,
     generate_with_manifest,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.benchmark import measure
+from tag_warehouse.devtools.benchmark import measure
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -21,7 +21,7 @@ from dbt.contracts.files import FileHash
 from dbt.parser.manifest import ManifestLoader
 from dbt.version import __version__ as dbt_version
 
-from tag_warehouse.generate import Format, generate, write
+from tag_warehouse.devtools.generate import Format, generate, write
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

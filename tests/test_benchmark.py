@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_helpers import AS_OF, ROOT, DbtRun
 
-from tag_warehouse.benchmark import (
+from tag_warehouse.devtools.benchmark import (
     append_day,
     floor_tags,
     format_table,
@@ -24,8 +24,8 @@ from tag_warehouse.benchmark import (
     ratios,
     tag_differences,
 )
-from tag_warehouse.pandas_tags import NOT_COVERED, TAG_COLUMNS, pandas_tags
-from tag_warehouse.polars_tags import polars_tags
+from tag_warehouse.devtools.pandas_tags import NOT_COVERED, TAG_COLUMNS, pandas_tags
+from tag_warehouse.devtools.polars_tags import polars_tags
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import benchmark as benchmark_cli  # noqa: E402

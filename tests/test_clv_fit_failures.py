@@ -26,7 +26,7 @@ import pytest
 from dbt_helpers import AS_OF, MODELS_ONLY, DbtRun, run_dbt
 
 from tag_warehouse import clv
-from tag_warehouse.generate import generate, write
+from tag_warehouse.devtools.generate import generate, write
 
 AS_OF_DATE = dt.date.fromisoformat(AS_OF)
 MARTS = (

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from clv_simulation import simulate_customers
 
-from tag_warehouse.clv_quality import (
+from tag_warehouse.clv.quality import (
     conditional_expectation,
     error_metrics,
     holdout_quality,

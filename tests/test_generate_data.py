@@ -1,4 +1,5 @@
-"""Tests of the synthetic CRM data generator (tag_warehouse.generate) and its CLI."""
+"""Tests of the synthetic CRM data generator (tag_warehouse.devtools.generate) and
+its CLI."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from tag_warehouse.generate import (
+from tag_warehouse.devtools.generate import (
     COLUMNS,
     DIRT_KINDS,
     INVALID_STATUSES,

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_helpers import AS_OF, SMALL_DATA_VARS, DbtRun, run_dbt
 
-from tag_warehouse.benchmark import append_day, mart_differences
+from tag_warehouse.devtools.benchmark import append_day, mart_differences
 from tag_warehouse.marts import TAG_MARTS
 
 NEXT_DAY = dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)

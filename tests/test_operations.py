@@ -39,7 +39,7 @@ from dbt_helpers import (
 from tag_oracle import oracle_tags
 
 from tag_warehouse.catalogue.cli import generate
-from tag_warehouse.generate import write
+from tag_warehouse.devtools.generate import write
 from tag_warehouse.lineage import read_registry
 
 REGISTRY = read_registry(ROOT / "seeds" / "tag_registry.csv")

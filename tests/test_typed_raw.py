@@ -15,16 +15,16 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_helpers import AS_OF, DbtRun, generated_raw, run_dbt
 
-from tag_warehouse.benchmark import (
+from tag_warehouse.devtools.benchmark import (
     append_day,
     floor_tags,
     mart_differences,
     marts_tags,
     tag_differences,
 )
-from tag_warehouse.generate import TYPED_COLUMNS, Format
-from tag_warehouse.pandas_tags import pandas_tags
-from tag_warehouse.polars_tags import polars_tags
+from tag_warehouse.devtools.generate import TYPED_COLUMNS, Format
+from tag_warehouse.devtools.pandas_tags import pandas_tags
+from tag_warehouse.devtools.polars_tags import polars_tags
 
 TABLES = ("customers", "orders", "promotions", "service_interactions")
 MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]
@@ -166,7 +166,7 @@ def test_benchmark_peers_equal_the_marts_on_typed_data(
     raw_dirs: dict[str, Path], builds: dict[str, DbtRun], tmp_path: Path
 ) -> None:
     """The floor, pandas and Polars read typed Parquet too; an appended day keeps
-    the file's types (tag_warehouse/benchmark.py)."""
+    the file's types (tag_warehouse/devtools/benchmark.py)."""
     as_of = dt.date.fromisoformat(AS_OF)
     dbt_tags = marts_tags(builds["typed"].db_path)
     for peer in (floor_tags, pandas_tags, polars_tags):

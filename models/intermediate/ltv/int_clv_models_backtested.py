@@ -2,7 +2,7 @@
 MBG/NBD and Gamma-Gamma fitted on the clean customers' completed orders up to
 as_of_date - clv_holdout_days (the calibration end), scored on the
 clv_holdout_days after it, up to as_of_date
-(tag_warehouse.clv_quality.holdout_quality). One row per (model, measure,
+(tag_warehouse.clv.quality.holdout_quality). One row per (model, measure,
 bucket); a model whose fit fails on the calibration orders has one row, status
 failed and the reason, and the others are scored as usual. Enabled by the same
 vars as the fits: ltv_enabled (bgnbd, gamma_gamma), churn_risk_enabled (mbgnbd);
@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from tag_warehouse.clv_quality import MODELS, PREDICTS, holdout_quality, quality_rows
+from tag_warehouse.clv.quality import MODELS, PREDICTS, holdout_quality, quality_rows
 
 COLUMNS = {
     "model": "string",

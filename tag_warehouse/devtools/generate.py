@@ -189,7 +189,7 @@ MANIFEST_NAME = "_dirt_manifest.json"
 # 700 thousand customers of the 10 million orders benchmark in one group, parsed on
 # one thread (docs/performance.md).
 PARQUET_ROW_GROUP_ROWS = 122_880
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 
 CUSTOMER_TYPES = ("individual", "enterprise", "government")
 CUSTOMER_TYPE_P = (0.60, 0.33, 0.07)

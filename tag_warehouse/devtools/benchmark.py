@@ -7,9 +7,10 @@ times as separate processes, sampling the resident memory of each process tree:
 
 * ``dbt parse``, the full ``dbt build`` of the models (seeds, models, snapshots)
   and the full ``dbt build`` with every data and unit test;
-* the plain pandas version of the tags (tag_warehouse.pandas_tags) and the Polars
-  one (tag_warehouse.polars_tags, lazy and streaming);
-* the floor: one hand-written DuckDB query from the raw files (scripts/floor_tags.sql);
+* the plain pandas version of the tags (tag_warehouse.devtools.pandas_tags) and
+  the Polars one (tag_warehouse.devtools.polars_tags, lazy and streaming);
+* the floor: one hand-written DuckDB query from the raw files
+  (tag_warehouse/devtools/floor_tags.sql);
 * an incremental daily run: one day of new orders (and updated and late orders)
   appended to the orders file, ``dbt run`` as of the next day, against a
   ``dbt run --full-refresh`` of the same data; both must give identical marts.
@@ -44,19 +45,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tag_warehouse.generate import (
+from tag_warehouse.devtools.generate import (
     ORDERS_PER_CUSTOMER,
     TYPED_COLUMNS,
     Format,
     typed_table,
     write_parquet,
 )
+from tag_warehouse.devtools.pandas_tags import TAG_COLUMNS, pandas_tags
+from tag_warehouse.devtools.polars_tags import polars_tags
 from tag_warehouse.marts import TAG_MARTS
-from tag_warehouse.pandas_tags import TAG_COLUMNS, pandas_tags
-from tag_warehouse.polars_tags import polars_tags
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOOR_SQL = ROOT / "scripts" / "floor_tags.sql"
+ROOT = Path(__file__).resolve().parents[2]
+FLOOR_SQL = Path(__file__).resolve().parent / "floor_tags.sql"
 SEEDS_DIR = ROOT / "seeds"
 SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 # dbt selection of the six tag marts and everything upstream (what the floor and
@@ -335,7 +336,7 @@ def _is_plain_completed(row: dict[str, Any]) -> bool:
 
 
 def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.DataFrame:
-    """The floor query (scripts/floor_tags.sql) on a raw directory."""
+    """The floor query (tag_warehouse/devtools/floor_tags.sql) on a raw directory."""
     config = {"temp_directory": os.environ.get("WAREHOUSE_TEMP_DIR", ".duckdb_tmp")}
     with duckdb.connect(config=config) as con:
         if memory_limit:
@@ -591,18 +592,18 @@ def run_scale(
     results_dir.mkdir(exist_ok=True)
     step(
         "floor (one DuckDB query)",
-        [python, "-m", "tag_warehouse.benchmark", "floor", raw, as_of.isoformat(),
-         results_dir / "floor.parquet"],
+        [python, "-m", "tag_warehouse.devtools.benchmark", "floor", raw,
+         as_of.isoformat(), results_dir / "floor.parquet"],
     )  # fmt: skip
     if pandas_too:
         step(
             "pandas",
-            [python, "-m", "tag_warehouse.benchmark", "pandas", raw,
+            [python, "-m", "tag_warehouse.devtools.benchmark", "pandas", raw,
              as_of.isoformat(), results_dir / "pandas.parquet"],
         )  # fmt: skip
     step(
         "polars",
-        [python, "-m", "tag_warehouse.benchmark", "polars", raw,
+        [python, "-m", "tag_warehouse.devtools.benchmark", "polars", raw,
          as_of.isoformat(), results_dir / "polars.parquet"],
     )  # fmt: skip
 
@@ -787,8 +788,9 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m tag_warehouse.benchmark floor|pandas|polars RAW_DIR AS_OF OUT`:
-    compute one competitor's tags in its own process (its time and memory its own)."""
+    """`python -m tag_warehouse.devtools.benchmark floor|pandas|polars RAW_DIR AS_OF
+    OUT`: compute one competitor's tags in its own process (its time and memory its
+    own)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("which", choices=("floor", "pandas", "polars"))
     parser.add_argument("raw_dir", type=Path)

@@ -28,17 +28,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tag_warehouse.clv import (
+from tag_warehouse.clv._common import (
     DAYS_PER_YEAR,
     DEFAULT_WINSORISE_QUANTILES,
     ModelFit,
-    bgnbd_expected_purchases,
-    fit_clv_models,
-    fit_mbgnbd_model,
-    gamma_gamma_conditional_mean,
-    mbgnbd_expected_purchases,
-    summarise_transactions,
 )
+from tag_warehouse.clv.bgnbd import bgnbd_expected_purchases
+from tag_warehouse.clv.fitting import fit_clv_models, fit_mbgnbd_model
+from tag_warehouse.clv.gamma_gamma import gamma_gamma_conditional_mean
+from tag_warehouse.clv.mbgnbd import mbgnbd_expected_purchases
+from tag_warehouse.clv.summary import summarise_transactions
 
 REPEAT_CAP = 7  # the conditional-expectation table's last row is "7+"
 DAYS_PER_WEEK = 7.0

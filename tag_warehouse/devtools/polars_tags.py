@@ -1,6 +1,7 @@
 """The customer tags in Polars (lazy, streaming): the benchmark's second peer
-(scripts/benchmark.py), the same rules as the pandas one (tag_warehouse/pandas_tags.py)
-and checked identical to the marts in the same run.
+(scripts/benchmark.py), the same rules as the pandas one
+(tag_warehouse/devtools/pandas_tags.py) and checked identical to the marts in the
+same run.
 
 It reads the four raw Parquet files, text or typed (a typed column is used as it
 is, a text one parsed), applies the staging rules that decide which rows count
@@ -19,7 +20,12 @@ from pathlib import Path
 import pandas as pd
 import polars as pl
 
-from tag_warehouse.pandas_tags import SEEDS_DIR, STRIP, TAG_COLUMNS, WINDOW_DAYS
+from tag_warehouse.devtools.pandas_tags import (
+    SEEDS_DIR,
+    STRIP,
+    TAG_COLUMNS,
+    WINDOW_DAYS,
+)
 
 TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
