@@ -30,15 +30,17 @@ T = TypeVar("T")
 
 # The files that take longest, longest first: whole files go to one process each
 # (--dist=loadfile --no-loadscope-reorder in scripts/dev.py), and a long file
-# started last would keep one process busy while the others wait. The cross-engine
-# file needs no session build, so it runs while another process makes them.
+# started last would keep one process busy while the others wait. The first
+# process takes the cross-engine file and the third the audience and catalogue
+# files, which need no session build, while the second makes the demo build (the
+# orchestration tests need it first); the files reading it come after.
 LONGEST_FILES = (
     "test_engines.py",
     "test_orchestration.py",
-    "test_incremental.py",
-    "test_catalogue.py",
-    "test_clv_fit_failures.py",
     "test_audience_builds.py",
+    "test_catalogue.py",
+    "test_incremental.py",
+    "test_clv_fit_failures.py",
     "test_operations.py",
     "test_warehouse_in_use.py",
 )
