@@ -52,7 +52,9 @@ def _text(value: str | None) -> str:
 def members_sql(cat: Catalogue, audiences: list[Audience], preview: bool) -> str:
     """Members of the given audiences: the condition over customer_profile (tags,
     overrides applied) and the marts' metrics, the exclusive group's priority
-    list, and the holdout flag of spec section 6 (macro audience_holdout)."""
+    list, and the holdout flag of spec section 6 (macro audience_holdout). The
+    group, priority and holdout share are read from the audience_registry seed
+    (the catalogue's one list of them), not written into the SQL."""
     purpose = (
         "Preview of the draft audiences: not published, not synced, no history."
         if preview
@@ -72,6 +74,10 @@ def members_sql(cat: Catalogue, audiences: list[Audience], preview: bool) -> str
         "",
         "customer_profile as (",
         "    select * from {{ ref('customer_profile') }}",
+        "),",
+        "",
+        "registry as (",
+        "    select * from {{ ref('audience_registry') }}",
         "),",
         "",
     ]
@@ -96,9 +102,6 @@ def members_sql(cat: Catalogue, audiences: list[Audience], preview: bool) -> str
         selects.append(
             "    select\n"
             f"        {_text(item.name)} as audience,\n"
-            f"        {_text(item.exclusive_group)} as exclusive_group,\n"
-            f"        cast({item.priority or 0} as integer) as priority,\n"
-            f"        cast({item.holdout} as decimal(5, 4)) as holdout_share,\n"
             "        customer_profile.customer_id,\n"
             "        customer_profile.as_of_date\n"
             f"    from customer_profile{joins}\n"
@@ -108,9 +111,6 @@ def members_sql(cat: Catalogue, audiences: list[Audience], preview: bool) -> str
         selects.append(
             "    select\n"
             "        cast(null as varchar) as audience,\n"
-            "        cast(null as varchar) as exclusive_group,\n"
-            "        cast(0 as integer) as priority,\n"
-            "        cast(0 as decimal(5, 4)) as holdout_share,\n"
             "        customer_profile.customer_id,\n"
             "        customer_profile.as_of_date\n"
             "    from customer_profile\n"
@@ -119,6 +119,19 @@ def members_sql(cat: Catalogue, audiences: list[Audience], preview: bool) -> str
     lines += [
         "matched as (",
         "\n    union all\n".join(selects),
+        "),",
+        "",
+        "grouped as (",
+        "    select",
+        "        matched.audience,",
+        "        registry.exclusive_group,",
+        "        cast(coalesce(registry.priority, 0) as integer) as priority,",
+        "        cast(registry.holdout_share as decimal(5, 4)) as holdout_share,",
+        "        matched.customer_id,",
+        "        matched.as_of_date",
+        "    from matched",
+        "    inner join registry",
+        "        on matched.audience = registry.audience",
         "),",
         "",
         "ranked as (",
@@ -133,7 +146,7 @@ def members_sql(cat: Catalogue, audiences: list[Audience], preview: bool) -> str
         "            partition by customer_id, coalesce(exclusive_group, audience)",
         "            order by priority, audience",
         "        ) as group_rank",
-        "    from matched",
+        "    from grouped",
         "),",
         "",
         "kept as (",

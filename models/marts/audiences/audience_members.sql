@@ -10,12 +10,13 @@ customer_profile as (
     select * from {{ ref('customer_profile') }}
 ),
 
+registry as (
+    select * from {{ ref('audience_registry') }}
+),
+
 matched as (
     select
         'vip_at_risk' as audience,
-        'retention_offer' as exclusive_group,
-        cast(1 as integer) as priority,
-        cast(0 as decimal(5, 4)) as holdout_share,
         customer_profile.customer_id,
         customer_profile.as_of_date
     from customer_profile
@@ -27,9 +28,6 @@ matched as (
     union all
     select
         'new_customers' as audience,
-        cast(null as varchar) as exclusive_group,
-        cast(0 as integer) as priority,
-        cast(0 as decimal(5, 4)) as holdout_share,
         customer_profile.customer_id,
         customer_profile.as_of_date
     from customer_profile
@@ -38,9 +36,6 @@ matched as (
     union all
     select
         'price_sensitive_complainers' as audience,
-        'retention_offer' as exclusive_group,
-        cast(2 as integer) as priority,
-        cast(0.1 as decimal(5, 4)) as holdout_share,
         customer_profile.customer_id,
         customer_profile.as_of_date
     from customer_profile
@@ -49,6 +44,19 @@ matched as (
             coalesce(customer_profile.price_sensitivity = 'high', false)
             and coalesce(customer_profile.complaints != 'none', false)
         )
+),
+
+grouped as (
+    select
+        matched.audience,
+        registry.exclusive_group,
+        cast(coalesce(registry.priority, 0) as integer) as priority,
+        cast(registry.holdout_share as decimal(5, 4)) as holdout_share,
+        matched.customer_id,
+        matched.as_of_date
+    from matched
+    inner join registry
+        on matched.audience = registry.audience
 ),
 
 ranked as (
@@ -63,7 +71,7 @@ ranked as (
             partition by customer_id, coalesce(exclusive_group, audience)
             order by priority, audience
         ) as group_rank
-    from matched
+    from grouped
 ),
 
 kept as (
