@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from dbt_helpers import AS_OF, DbtRun, generated_raw, run_dbt
+from dbt_helpers import AS_OF, MODELS_ONLY, DbtRun, generated_raw, run_dbt
 
 from tag_warehouse.devtools.benchmark import (
     append_day,
@@ -27,7 +27,6 @@ from tag_warehouse.devtools.pandas_tags import pandas_tags
 from tag_warehouse.devtools.polars_tags import polars_tags
 
 TABLES = ("customers", "orders", "promotions", "service_interactions")
-MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]
 ZONE = "Asia/Shanghai"
 
 
