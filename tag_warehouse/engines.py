@@ -336,8 +336,9 @@ def spark_settings(base: Path | None = None) -> dict[str, str]:
             f"-Dderby.system.home={base} -Duser.timezone={timezone}"
         ),
         "spark.sql.session.timeZone": timezone,
-        "spark.sql.shuffle.partitions": "1",
-        "spark.sql.adaptive.enabled": "false",
+        "spark.sql.shuffle.partitions": env("WAREHOUSE_SPARK_SHUFFLE_PARTITIONS", "1"),
+        "spark.sql.adaptive.enabled": env("WAREHOUSE_SPARK_ADAPTIVE", "false"),
+        "spark.driver.memory": env("WAREHOUSE_SPARK_DRIVER_MEMORY", "1g"),
         "spark.ui.enabled": "false",
     }
 
