@@ -172,6 +172,15 @@ def test_benchmark_peers_equal_the_marts_on_typed_data(
         assert tag_differences(peer(raw_dirs["typed"], as_of), dbt_tags) == {}, peer
     append_day(raw_dirs["typed"], tmp_path, as_of + dt.timedelta(days=1), 20)
     for table in ("customers", "orders"):
-        schema = pq.read_schema(tmp_path / f"{table}.parquet")
-        typed = {f.name for f in schema if not pa.types.is_string(f.type)}
-        assert typed == set(TYPED_COLUMNS) & set(schema.names), table
+        loaded = pq.read_table(raw_dirs["typed"] / f"{table}.parquet")
+        appended = pq.read_table(tmp_path / f"{table}.parquet")
+        typed = {f.name for f in appended.schema if not pa.types.is_string(f.type)}
+        assert typed == set(TYPED_COLUMNS) & set(appended.schema.names), table
+        # the loaded rows unchanged (an incremental run appends, parses nothing
+        # again), the appended ones typed: their timestamps are not dropped as
+        # malformed text
+        assert appended.slice(0, loaded.num_rows).equals(loaded), table
+        new_rows = appended.slice(loaded.num_rows)
+        assert new_rows.column("updated_at").null_count == 0, table
+        if table == "customers":
+            assert new_rows.column("created_at").null_count == 0

@@ -248,10 +248,8 @@ def append_day(
     future = dict(rows[updates + 1], order_id=f"F{tag}", order_date=future_day,
                   updated_at=f"{stamp} 21:00:00")  # fmt: skip
     extra = pa.Table.from_pylist(added + changes + [late, future], schema=orders.schema)
-    combined = pa.concat_tables([orders, extra])
-    write_parquet(
-        typed_table(combined) if typed else combined, out_dir / "orders.parquet"
-    )
+    combined = _appended(orders, extra, typed)
+    write_parquet(combined, out_dir / "orders.parquet")
     return {
         **customers,
         "new_orders": len(added),
@@ -285,29 +283,37 @@ def append_customers(
         for i, row in enumerate(rows[:updates])
     ]  # fmt: skip
     extra = pa.Table.from_pylist(added + changed, schema=customers.schema)
-    combined = pa.concat_tables([customers, extra])
-    write_parquet(
-        typed_table(combined) if typed else combined, out_dir / "customers.parquet"
-    )
+    write_parquet(_appended(customers, extra, typed), out_dir / "customers.parquet")
     return {
         "new_customers": len(added),
         "updated_customers": [row["customer_id"] for row in changed],
     }
 
 
-def _text_table(path: Path) -> tuple[pa.Table, bool]:
+def _text_table(path: Path) -> tuple[pa.Table, pa.Table | None]:
     """A raw Parquet file with every column as text (as the generator writes the
-    text variant) and whether it was typed (generate.typed_table): appended rows
-    are made as text and typed again the same way."""
-    table = pq.read_table(path)
-    typed = False
-    for position, field in enumerate(table.schema):
+    text variant: a timestamp without fractional seconds, which Parquet stores in
+    milliseconds) and, when it was typed (generate.typed_table), the file as it
+    is: appended rows are made as text and typed the same way (_appended)."""
+    original = pq.read_table(path)
+    table, typed = original, False
+    for position, field in enumerate(original.schema):
         if not pa.types.is_string(field.type):
             typed = True
-            table = table.set_column(
-                position, field.name, table.column(position).cast(pa.string())
-            )
-    return table, typed
+            column = original.column(position)
+            if pa.types.is_timestamp(field.type):
+                column = column.cast(pa.timestamp("s", field.type.tz))
+            table = table.set_column(position, field.name, column.cast(pa.string()))
+    return table, original if typed else None
+
+
+def _appended(text: pa.Table, extra: pa.Table, typed: pa.Table | None) -> pa.Table:
+    """The file's rows with the text rows `extra` after them. A typed file keeps
+    its rows as they are (bit for bit: a loaded row must read back unchanged) and
+    gets the extra rows typed to its own schema."""
+    if typed is None:
+        return pa.concat_tables([text, extra])
+    return pa.concat_tables([typed, typed_table(extra).cast(typed.schema)])
 
 
 def _is_plain_customer(row: dict[str, Any]) -> bool:
