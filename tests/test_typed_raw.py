@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import zoneinfo
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -168,8 +169,11 @@ def test_benchmark_peers_equal_the_marts_on_typed_data(
     the file's types (tag_warehouse/devtools/benchmark.py)."""
     as_of = dt.date.fromisoformat(AS_OF)
     dbt_tags = marts_tags(builds["typed"].db_path)
-    for peer in (floor_tags, pandas_tags, polars_tags):
+    typed_floor = partial(floor_tags, typed_native=True)
+    for peer in (floor_tags, typed_floor, pandas_tags, polars_tags):
         assert tag_differences(peer(raw_dirs["typed"], as_of), dbt_tags) == {}, peer
+    with pytest.raises(ValueError, match="typed-native floor reads typed Parquet"):
+        typed_floor(raw_dirs["parquet"], as_of)
     append_day(raw_dirs["typed"], tmp_path, as_of + dt.timedelta(days=1), 20)
     for table in ("customers", "orders"):
         loaded = pq.read_table(raw_dirs["typed"] / f"{table}.parquet")
