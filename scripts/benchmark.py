@@ -21,7 +21,13 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.devtools.benchmark import SCALES, format_table, machine, run_scale
+from tag_warehouse.devtools.benchmark import (
+    OPT_IN_SCALES,
+    SCALES,
+    format_table,
+    machine,
+    run_scale,
+)
 
 
 def _scales(text: str) -> list[str]:
@@ -49,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--scales",
         type=_scales,
         default=["100k", "1m"],
-        help=f"comma-separated orders scales: {', '.join(SCALES)} (default 100k,1m)",
+        help=f"comma-separated orders scales: {', '.join(SCALES)} (default 100k,1m;"
+        f" {', '.join(OPT_IN_SCALES)} only when named: tens of minutes, and about"
+        " 40 GB of memory to generate, see docs/performance.md)",
     )
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default="2026-06-30")
     parser.add_argument("--dirty-rate", type=float, default=0.02)
@@ -106,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     info = report["machine"]
     print(
         f"\nmachine: {info['nproc']} cores, {info['memory_bytes'] / 2**30:.0f} GB,"
-        f" {info['cpu_model']}; duckdb {info['duckdb']}, dbt {info['dbt_core']}\n"
+        f" {info['cpu_model']}; duckdb {info['duckdb']}, dbt {info['dbt_core']};"
+        f" WAREHOUSE_MEMORY_LIMIT {info['warehouse_memory_limit']}\n"
     )
     print(format_table(results))
     print(f"\nresults: {args.json}")

@@ -16,11 +16,15 @@ import pytest
 from dbt_helpers import AS_OF, ROOT, DbtRun
 
 from tag_warehouse.devtools.benchmark import (
+    SCALES,
     append_day,
+    customers_for,
     floor_tags,
     format_table,
+    generator_years,
     marts_tags,
     measure,
+    memory_limit_bytes,
     ratios,
     tag_differences,
 )
@@ -142,11 +146,24 @@ def test_ratios_and_table() -> None:
         "ratios": ratios(seconds),
         "identical": True,
     }
-    table = format_table([result])
+    table = format_table([{**result, "memory_limit": "4GB"}])
+    # the peak next to DuckDB's memory limit, for the steps that run under it
     assert (
-        "| 1m | 1,000,000 | dbt build (models) | 30.0 | 0.0 | 33,333 | 900 |" in table
+        "| 1m | 1,000,000 | dbt build (models) | 30.0 | 0.0 | 33,333 | 900 |"
+        " 4GB (peak 0.24x) |" in table
     )
-    assert "| 1m | 1.5 | - | 4.0 | - | - | 0.25 | - | - | yes |" in table
+    assert "| 1m | 1,000,000 | pandas | 120.0 | 0.0 | 8,333 | 900 | - |" in table
+    assert "| 1m | 1.5 | - | - | - | 4.0 | - | - | 0.25 | - | - | yes |" in table
+
+
+def test_memory_limits_and_the_100m_scale() -> None:
+    assert memory_limit_bytes("4GB") == 4 * 10**9  # DuckDB: GB = 1000^3
+    assert memory_limit_bytes("1.5GiB") == 3 * 2**30 // 2
+    assert memory_limit_bytes("80%") is None
+    # 100m as issue #22 measured it: 10 million customers, a shorter history
+    assert customers_for(SCALES["100m"], "100m") == 10_000_000
+    assert generator_years(SCALES["100m"], "100m") == pytest.approx(2.1429)
+    assert generator_years(SCALES["10m"], "10m") == pytest.approx(3.0, abs=1e-3)
 
 
 def test_cli_rejects_an_unknown_scale(capsys: pytest.CaptureFixture[str]) -> None:

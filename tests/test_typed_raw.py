@@ -5,10 +5,13 @@ typed and as text builds the same marts and rejects the same rows alike."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import zoneinfo
+from functools import partial
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -161,6 +164,142 @@ def test_timestamptz_follows_warehouse_timezone(
     assert all(found[row] == utc_dates[row] + dt.timedelta(days=1) for row in found)
 
 
+# The incremental staging models of the raw files (DuckDB) and what an incremental
+# run of them compares, between an appended-only run and a full reparse.
+INCREMENTAL = ("base_crm__orders_parsed", "base_crm__customers")
+VERSIONS = (
+    "base_crm__order_versions",
+    "_source_row, order_id, amount, status, updated_at, version_rank, version_count",
+)
+NEXT_DAY = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def typed_next_day(
+    raw_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    raw = tmp_path_factory.mktemp("typed_next_day")
+    append_day(raw_dirs["typed"], raw, dt.date.fromisoformat(NEXT_DAY), 20)
+    return raw
+
+
+def text_fingerprint(compiled: str) -> str:
+    """The fingerprint of a compiled fingerprinted model with every typed column
+    hashed as its text (_typed_<column> -> <column>): the formula of the models
+    before they hashed typed values (raw_row_fingerprint), under today's
+    signature."""
+    match = re.search(
+        r"(hash\(\s*hash\(.*?\),\s*_source_row,.*?\)) as _row_fingerprint",
+        compiled,
+        re.DOTALL,
+    )
+    assert match, "no fingerprint in the compiled model"
+    return match.group(1).replace("_typed_", "")
+
+
+def incremental_staging_run(
+    build: DbtRun, raw: Path, workdir: Path, text_fingerprints: bool = False
+) -> DbtRun:
+    """The fingerprinted models of a copy of `build`'s warehouse, run again
+    incrementally on `raw`; text_fingerprints: their stored fingerprints first
+    replaced by text_fingerprint's, as a warehouse built before typed values were
+    hashed holds them."""
+    workdir.mkdir()
+    shutil.copyfile(build.db_path, workdir / build.db_path.name)
+    if text_fingerprints:
+        compiled_dir = build.target_path / "compiled/customer_tags/models/staging"
+        with duckdb.connect(str(workdir / build.db_path.name)) as con:
+            for model, table in zip(INCREMENTAL, ("orders", "customers"), strict=True):
+                compiled = (compiled_dir / f"crm/base/{model}.sql").read_text("utf-8")
+                con.execute(
+                    f"update staging.{model} as stored"
+                    " set _row_fingerprint = file.fingerprint"
+                    f" from (select _source_row, {text_fingerprint(compiled)}"
+                    f" as fingerprint from raw.{table}) as file"
+                    " where stored._source_row = file._source_row"
+                )
+    run = run_dbt(["run", "--select", *INCREMENTAL, VERSIONS[0]], workdir, raw)
+    assert run.success, run.log
+    return run
+
+
+@pytest.fixture(scope="module")
+def typed_incremental(
+    builds: dict[str, DbtRun],
+    typed_next_day: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, DbtRun]:
+    """An incremental run of the typed warehouse on the appended typed files, with
+    the fingerprints as stored (appends) and with text fingerprints (reparses)."""
+    return {
+        kind: incremental_staging_run(
+            builds["typed"],
+            typed_next_day,
+            tmp_path_factory.mktemp(kind) / "w",
+            text_fingerprints=kind == "text_fingerprints",
+        )
+        for kind in ("stored", "text_fingerprints")
+    }
+
+
+def test_typed_incremental_day_parses_only_the_appended_rows(
+    builds: dict[str, DbtRun],
+    typed_incremental: dict[str, DbtRun],
+    typed_next_day: Path,
+) -> None:
+    """Typed values hashed natively are stable from run to run: the loaded rows
+    stay as they were loaded (their _loaded_at), only the appended ones are new."""
+    run = typed_incremental["stored"]
+    assert "parsing the whole" not in run.log
+    for model, table in zip(INCREMENTAL, ("orders", "customers"), strict=True):
+        loaded = builds["typed"].scalar(f"select count(*) from staging.{model}")
+        file_rows = pq.ParquetFile(
+            typed_next_day / f"{table}.parquet"
+        ).metadata.num_rows
+        assert run.query(
+            f"select count(*), count(distinct _source_row) from staging.{model}"
+        ) == [(file_rows, file_rows)], model
+        first_load = builds["typed"].scalar(
+            f"select min(_loaded_at) from staging.{model}"
+        )
+        kept = run.scalar(
+            f"select count(*) from staging.{model} where _loaded_at = '{first_load}'"
+        )
+        # the customers rewrite the stored versions of the customers appended to
+        assert loaded - 3 <= kept <= loaded and kept < file_rows, model
+
+
+def test_fingerprints_of_the_text_formula_parse_the_files_again(
+    typed_incremental: dict[str, DbtRun],
+) -> None:
+    """A warehouse whose typed rows were fingerprinted as text (before this
+    version) is parsed again in full, not appended to (nothing loaded twice), and
+    equals the appended run."""
+    again, appended = (
+        typed_incremental["text_fingerprints"],
+        typed_incremental["stored"],
+    )
+    for model in INCREMENTAL:
+        assert f"{model}: every loaded row parses differently now" in again.log
+    assert "base_crm__order_versions: base_crm__orders_parsed was parsed" in again.log
+    for model, columns in (*((m, None) for m in INCREMENTAL), VERSIONS):
+        if columns is None:
+            columns = ", ".join(
+                name
+                for (name,) in again.query(
+                    "select column_name from information_schema.columns"
+                    f" where table_name = '{model}' and column_name != '_loaded_at'"
+                )
+            )
+        rows = {
+            run.db_path: sorted(
+                run.query(f"select {columns} from staging.{model}"), key=str
+            )
+            for run in (again, appended)
+        }
+        assert rows[again.db_path] == rows[appended.db_path], model
+
+
 def test_benchmark_peers_equal_the_marts_on_typed_data(
     raw_dirs: dict[str, Path], builds: dict[str, DbtRun], tmp_path: Path
 ) -> None:
@@ -168,10 +307,22 @@ def test_benchmark_peers_equal_the_marts_on_typed_data(
     the file's types (tag_warehouse/devtools/benchmark.py)."""
     as_of = dt.date.fromisoformat(AS_OF)
     dbt_tags = marts_tags(builds["typed"].db_path)
-    for peer in (floor_tags, pandas_tags, polars_tags):
+    typed_floor = partial(floor_tags, typed_native=True)
+    for peer in (floor_tags, typed_floor, pandas_tags, polars_tags):
         assert tag_differences(peer(raw_dirs["typed"], as_of), dbt_tags) == {}, peer
+    with pytest.raises(ValueError, match="typed-native floor reads typed Parquet"):
+        typed_floor(raw_dirs["parquet"], as_of)
     append_day(raw_dirs["typed"], tmp_path, as_of + dt.timedelta(days=1), 20)
     for table in ("customers", "orders"):
-        schema = pq.read_schema(tmp_path / f"{table}.parquet")
-        typed = {f.name for f in schema if not pa.types.is_string(f.type)}
-        assert typed == set(TYPED_COLUMNS) & set(schema.names), table
+        loaded = pq.read_table(raw_dirs["typed"] / f"{table}.parquet")
+        appended = pq.read_table(tmp_path / f"{table}.parquet")
+        typed = {f.name for f in appended.schema if not pa.types.is_string(f.type)}
+        assert typed == set(TYPED_COLUMNS) & set(appended.schema.names), table
+        # the loaded rows unchanged (an incremental run appends, parses nothing
+        # again), the appended ones typed: their timestamps are not dropped as
+        # malformed text
+        assert appended.slice(0, loaded.num_rows).equals(loaded), table
+        new_rows = appended.slice(loaded.num_rows)
+        assert new_rows.column("updated_at").null_count == 0, table
+        if table == "customers":
+            assert new_rows.column("created_at").null_count == 0

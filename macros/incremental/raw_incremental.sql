@@ -4,14 +4,18 @@
     the second parses the whole file again as a full refresh would, by itself
     (docs/performance.md, DECISIONLOG 2026-12-02). -#}
 
-{#- What a model needs to load its raw file: the `signature` of its parsing, and,
-    on an incremental run, whether it parses only the appended rows (`appending`,
-    after `watermark`) or the whole file again (`marker` is then
-    full_reload_marker(): the model's SQL starts with it, and the run logs why).
-    parse_sql: the model's parsing CTEs, rendered (they read the CTE `source`). -#}
-{% macro raw_load_plan(table, parse_sql) -%}
+{#- What a model needs to load its raw file: the `signature` of its parsing, the
+    `fingerprint` of a raw row (an SQL expression, raw_row_fingerprint), and, on an
+    incremental run, whether it parses only the appended rows (`appending`, after
+    `watermark`) or the whole file again (`marker` is then full_reload_marker():
+    the model's SQL starts with it, and the run logs why).
+    parse_sql: the model's parsing CTEs, rendered (they read the CTE `source`).
+    typed: raw_typed_columns of the table (the columns read as typed values). -#}
+{% macro raw_load_plan(table, parse_sql, typed={}) -%}
+    {%- set signature = raw_load_signature(parse_sql, typed) -%}
     {%- set plan = {
-        'signature': raw_load_signature(parse_sql),
+        'signature': signature,
+        'fingerprint': raw_row_fingerprint(table, signature, typed),
         'appending': false,
         'watermark': 0,
         'marker': '',
@@ -20,7 +24,7 @@
         {{ return(plan) }}
     {%- endif -%}
     {%- set state = incremental_load_state(
-        this, source('crm', table), table, plan.signature
+        this, source('crm', table), table, signature, typed
     ) -%}
     {%- if state.appended_only -%}
         {%- do plan.update({'appending': true, 'watermark': state.watermark}) -%}
@@ -37,17 +41,23 @@
     elsewhere): a hash of the md5 of the model's code and of its parsing SQL as
     rendered (every macro it expands, the vars and the salt it pastes in; the
     warehouse's database name left out, so a copied or renamed warehouse file
-    does not parse again), of the content of every seed the model reads (the
-    alias and province seeds) and of the session time zone (WAREHOUSE_TIMEZONE).
-    Evaluated by the query that reads the rows, so compiling needs no warehouse.
-    Rows parsed under another signature may parse differently:
-    raw_row_fingerprint holds it. -#}
-{% macro raw_load_signature(parse_sql) -%}
+    does not parse again) and of the types of the file's typed columns (`typed`:
+    the fingerprint hashes their values, whose hash and text depend on the type),
+    of the content of every seed the model reads (the alias and province seeds)
+    and of the session time zone (WAREHOUSE_TIMEZONE). Evaluated by the query that
+    reads the rows, so compiling needs no warehouse. Rows parsed under another
+    signature may parse differently: raw_row_fingerprint holds it. -#}
+{% macro raw_load_signature(parse_sql, typed={}) -%}
     {%- if target.type != 'duckdb' -%}
         {{ return('') }}
     {%- endif -%}
+    {%- set typed_types = [] -%}
+    {%- for column in typed | sort -%}
+        {%- do typed_types.append(column ~ ' ' ~ typed[column]) -%}
+    {%- endfor -%}
     {%- set code = local_md5(
         model.raw_code ~ '\n' ~ parse_sql | replace(adapter.quote(target.database), '')
+        ~ '\n' ~ typed_types | join(', ')
     ) -%}
     {%- set parts = ["'" ~ code ~ "'", "current_setting('TimeZone')"] -%}
     {%- for node_id in model.depends_on.nodes | sort if node_id.startswith('seed.') -%}
@@ -62,25 +72,29 @@
 
 {#- A 64-bit fingerprint of one raw row: the signature of its parsing
     (raw_load_signature, an SQL expression), its position, every raw column and
-    the text of a malformed CSV line (_raw_line). A
-    row whose fingerprint is unchanged parses to the same stored values. -#}
-{% macro raw_row_fingerprint(table, signature) -%}
-    {{ return(adapter.dispatch('raw_row_fingerprint')(table, signature)) }}
+    the text of a malformed CSV line (_raw_line). A column read as a typed value
+    (`typed`, raw_typed_columns) is hashed as that value (the raw view's
+    _typed_<column>), not as its text: the text is a cast of the value, and
+    casting every loaded row to text only to hash it was most of an incremental
+    run on typed Parquet (docs/performance.md). A row whose fingerprint is
+    unchanged parses to the same stored values. -#}
+{% macro raw_row_fingerprint(table, signature, typed={}) -%}
+    {{ return(adapter.dispatch('raw_row_fingerprint')(table, signature, typed)) }}
 {%- endmacro %}
 
 {#- Other engines build the fingerprinted models as tables on every run: nothing
     reads it. -#}
-{% macro default__raw_row_fingerprint(table, signature) -%}
+{% macro default__raw_row_fingerprint(table, signature, typed={}) -%}
     cast(null as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{% macro duckdb__raw_row_fingerprint(table, signature) -%}
+{% macro duckdb__raw_row_fingerprint(table, signature, typed={}) -%}
     hash(
         {{ signature }},
         _source_row,
         _raw_line,
         {%- for column in raw_contract()[table] %}
-        {{ column }}{{ "," if not loop.last }}
+        {{ '_typed_' if column in typed }}{{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     )
 {%- endmacro %}
@@ -92,7 +106,9 @@
     be consecutive. When the file changed, a second query finds the first changed
     row for the log. A full load when the table lacks the fingerprint (built by an
     older version). -#}
-{% macro incremental_load_state(relation, source_relation, table, signature) -%}
+{% macro incremental_load_state(
+    relation, source_relation, table, signature, typed={}
+) -%}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
         | list -%}
     {%- if '_row_fingerprint' not in columns -%}
@@ -103,7 +119,7 @@
                 ~ ' version of the model)',
         }) }}
     {%- endif -%}
-    {%- set fingerprint = raw_row_fingerprint(table, signature) -%}
+    {%- set fingerprint = raw_row_fingerprint(table, signature, typed) -%}
     {%- set state = run_query(
         "with stored as (select coalesce(max(_source_row), 0) as watermark,"
         ~ " count(*) as loaded_rows, bit_xor(_row_fingerprint) as fingerprint"
@@ -134,8 +150,9 @@
     ).rows[0] -%}
     {%- if changed[1] == state[1] and state[1] > 1 -%}
         {%- set reason = 'every loaded row parses differently now (WAREHOUSE_TIMEZONE,'
-            ~ ' a seed it reads or its parsing code changed, or every row of the'
-            ~ ' file did)' -%}
+            ~ ' a seed it reads, its parsing code, the types of the file columns'
+            ~ ' or how rows are fingerprinted changed, or every row of the file'
+            ~ ' did)' -%}
     {%- else -%}
         {%- set reason = changed[0] ~ ' loaded row(s) of the ' ~ table ~ ' file'
             ~ ' changed, moved or disappeared, the first at _source_row '

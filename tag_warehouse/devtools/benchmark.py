@@ -58,8 +58,30 @@ from tag_warehouse.marts import TAG_MARTS
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR_SQL = Path(__file__).resolve().parent / "floor_tags.sql"
+# The typed-native floor's reads: CTEs replacing those of FLOOR_SQL (floor_sql).
+FLOOR_TYPED_READS_SQL = Path(__file__).resolve().parent / "floor_typed_reads.sql"
+# A top-level CTE of the floor files: `name as (` to the `)` that closes it, both
+# at the start of a line.
+_CTE = re.compile(r"^(\w+) as \(\n.*?^\)", re.MULTILINE | re.DOTALL)
 SEEDS_DIR = ROOT / "seeds"
-SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
+# Scales run only when named (--scales 100m): 100 million orders take tens of
+# minutes and, generated in memory, more than a 24 GB machine holds (docs/
+# performance.md).
+OPT_IN_SCALES = ("100m",)
+# Customers of a scale that departs from the generator's ORDERS_PER_CUSTOMER (over
+# GENERATOR_YEARS of history): 100m as issue #22 measured it, 10 million customers
+# with a shorter history (generate_data.py --years) so they place 100 million
+# orders.
+SCALE_CUSTOMERS = {"100m": 10_000_000}
+GENERATOR_YEARS = 3.0
+# DuckDB's memory limit of the dbt builds and the floor when WAREHOUSE_MEMORY_LIMIT
+# is not set (profiles.yml); pandas and Polars have none.
+DEFAULT_MEMORY_LIMIT = "4GB"
+_MEMORY_UNITS = {
+    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
 # dbt selection of the six tag marts and everything upstream (what the floor and
 # pandas compute, plus ltv); the project's other models (tag operations, semantic
 # layer, snapshots) come on top in the full build.
@@ -183,14 +205,39 @@ def machine() -> dict[str, Any]:
         "dbt_core": dbt.version.__version__,
         "pandas": pd.__version__,
         "load_average": list(os.getloadavg()),
+        "warehouse_memory_limit": memory_limit(),
     }
 
 
 # ---------------------------------------------------------------- data
 
 
-def customers_for(orders: int) -> int:
+def customers_for(orders: int, label: str = "") -> int:
+    if label in SCALE_CUSTOMERS:
+        return SCALE_CUSTOMERS[label]
     return math.ceil(orders / ORDERS_PER_CUSTOMER)
+
+
+def generator_years(orders: int, label: str = "") -> float:
+    """The history length (generate_data.py --years) at which customers_for(orders,
+    label) customers place about `orders` orders."""
+    per_customer = orders / customers_for(orders, label)
+    return round(GENERATOR_YEARS * per_customer / ORDERS_PER_CUSTOMER, 4)
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit of the dbt builds and the floor, as configured."""
+    return os.environ.get("WAREHOUSE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+
+
+def memory_limit_bytes(limit: str) -> int | None:
+    """A DuckDB memory limit ('4GB' = 4e9 bytes, '4GiB' = 4 * 2**30) in bytes; None
+    for a share of the machine ('80%') or text DuckDB would not read."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", limit)
+    if not match:
+        return None
+    unit = _MEMORY_UNITS.get((match.group(2) or "b").lower())
+    return int(float(match.group(1)) * unit) if unit else None
 
 
 def append_day(
@@ -216,10 +263,9 @@ def append_day(
     customers = append_customers(
         raw_dir, out_dir, day, max(1, int(new_orders // ORDERS_PER_CUSTOMER)), updates
     )
-    orders, typed = _text_table(raw_dir / "orders.parquet")
+    orders, sample = _raw_rows(raw_dir / "orders.parquet", max(new_orders, 50) * 4)
     stamp = day.isoformat()
     tag = day.strftime("%Y%m%d")
-    sample = orders.slice(0, min(orders.num_rows, max(new_orders, 50) * 4))
     rows = [row for row in sample.to_pylist() if _is_plain_completed(row)]
     if len(rows) < updates + 2:
         raise ValueError("too few plain completed orders to copy")
@@ -247,11 +293,9 @@ def append_day(
     future_day = (day + dt.timedelta(days=30)).isoformat()
     future = dict(rows[updates + 1], order_id=f"F{tag}", order_date=future_day,
                   updated_at=f"{stamp} 21:00:00")  # fmt: skip
-    extra = pa.Table.from_pylist(added + changes + [late, future], schema=orders.schema)
-    combined = pa.concat_tables([orders, extra])
-    write_parquet(
-        typed_table(combined) if typed else combined, out_dir / "orders.parquet"
-    )
+    extra = pa.Table.from_pylist(added + changes + [late, future], schema=sample.schema)
+    combined = _appended(orders, extra)
+    write_parquet(combined, out_dir / "orders.parquet")
     return {
         **customers,
         "new_orders": len(added),
@@ -268,9 +312,10 @@ def append_customers(
     """Append to the customers file `new_customers` new customers (copies of
     existing rows with new ids) and `updates` new versions of existing customers
     (another industry and head count), all updated on `day`."""
-    customers, typed = _text_table(raw_dir / "customers.parquet")
+    customers, sample = _raw_rows(
+        raw_dir / "customers.parquet", (new_customers + updates) * 4
+    )
     stamp = day.isoformat()
-    sample = customers.slice(0, min(customers.num_rows, (new_customers + updates) * 4))
     rows = [row for row in sample.to_pylist() if _is_plain_customer(row)]
     if len(rows) < updates + 1:
         raise ValueError("too few plain customers to copy")
@@ -284,30 +329,37 @@ def append_customers(
              employee_count="650", updated_at=f"{stamp} 17:{i:02d}:00")
         for i, row in enumerate(rows[:updates])
     ]  # fmt: skip
-    extra = pa.Table.from_pylist(added + changed, schema=customers.schema)
-    combined = pa.concat_tables([customers, extra])
-    write_parquet(
-        typed_table(combined) if typed else combined, out_dir / "customers.parquet"
-    )
+    extra = pa.Table.from_pylist(added + changed, schema=sample.schema)
+    write_parquet(_appended(customers, extra), out_dir / "customers.parquet")
     return {
         "new_customers": len(added),
         "updated_customers": [row["customer_id"] for row in changed],
     }
 
 
-def _text_table(path: Path) -> tuple[pa.Table, bool]:
-    """A raw Parquet file with every column as text (as the generator writes the
-    text variant) and whether it was typed (generate.typed_table): appended rows
-    are made as text and typed again the same way."""
+def _raw_rows(path: Path, sample_rows: int) -> tuple[pa.Table, pa.Table]:
+    """A raw Parquet file as it is, and its first `sample_rows` rows with every
+    column as text, as the generator writes the text variant (a typed timestamp
+    without the fractional seconds Parquet stores it with): appended rows are
+    made as text from that sample and typed like the file (_appended)."""
     table = pq.read_table(path)
-    typed = False
-    for position, field in enumerate(table.schema):
+    sample = table.slice(0, min(table.num_rows, sample_rows))
+    for position, field in enumerate(sample.schema):
         if not pa.types.is_string(field.type):
-            typed = True
-            table = table.set_column(
-                position, field.name, table.column(position).cast(pa.string())
-            )
-    return table, typed
+            column = sample.column(position)
+            if pa.types.is_timestamp(field.type):
+                column = column.cast(pa.timestamp("s", field.type.tz))
+            sample = sample.set_column(position, field.name, column.cast(pa.string()))
+    return table, sample
+
+
+def _appended(table: pa.Table, extra: pa.Table) -> pa.Table:
+    """The file's rows, as they are (bit for bit: a loaded row must read back
+    unchanged), with the text rows `extra` after them, typed like the file when it
+    is typed (generate.typed_table)."""
+    if all(pa.types.is_string(field.type) for field in table.schema):
+        return pa.concat_tables([table, extra])
+    return pa.concat_tables([table, typed_table(extra).cast(table.schema)])
 
 
 def _is_plain_customer(row: dict[str, Any]) -> bool:
@@ -335,8 +387,11 @@ def _is_plain_completed(row: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------- tags
 
 
-def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.DataFrame:
-    """The floor query (tag_warehouse/devtools/floor_tags.sql) on a raw directory."""
+def floor_tags(
+    raw_dir: Path, as_of: dt.date, memory_limit: str = "", typed_native: bool = False
+) -> pd.DataFrame:
+    """The floor query (tag_warehouse/devtools/floor_tags.sql) on a raw directory;
+    typed_native: its typed-native variant (floor_sql)."""
     config = {"temp_directory": os.environ.get("WAREHOUSE_TEMP_DIR", ".duckdb_tmp")}
     with duckdb.connect(config=config) as con:
         if memory_limit:
@@ -344,15 +399,20 @@ def floor_tags(raw_dir: Path, as_of: dt.date, memory_limit: str = "") -> pd.Data
         con.execute("set variable raw_dir = ?", [str(raw_dir)])
         con.execute("set variable seeds_dir = ?", [str(SEEDS_DIR)])
         con.execute("set variable as_of = ?::date", [as_of.isoformat()])
-        frame = con.execute(floor_sql(raw_dir)).df()
+        frame = con.execute(floor_sql(raw_dir, typed_native)).df()
     return normalise_tags(frame.set_index("customer_id"))
 
 
-def floor_sql(raw_dir: Path) -> str:
+def floor_sql(raw_dir: Path, typed_native: bool = False) -> str:
     """The floor query for raw_dir. The floor parses text: on typed Parquet
     (generate.typed_table) it reads each typed column cast back to text, so on
-    typed data it is a text floor plus those casts, not a typed-native one."""
+    typed data it is a text floor plus those casts. typed_native: the typed
+    Parquet's own floor instead, which parses no typed column: the reads of
+    floor_typed_reads.sql replace the text reads of the same names (every
+    TYPED_COLUMNS column of every file must be typed)."""
     sql = FLOOR_SQL.read_text(encoding="utf-8")
+    if typed_native:
+        return _typed_native_floor_sql(sql, raw_dir)
     for path in sorted(Path(raw_dir).glob("*.parquet")):
         typed = [
             field.name
@@ -373,6 +433,27 @@ def floor_sql(raw_dir: Path) -> str:
                 f"floor_tags.sql reads {path.name} {len(reads)} times, not once"
             )
         sql = sql.replace(reads[0], f"(select * replace ({casts}) from {reads[0]})")
+    return sql
+
+
+def _typed_native_floor_sql(sql: str, raw_dir: Path) -> str:
+    for path in sorted(Path(raw_dir).glob("*.parquet")):
+        text = [
+            field.name
+            for field in pq.read_schema(path)
+            if field.name in TYPED_COLUMNS and pa.types.is_string(field.type)
+        ]
+        if text:
+            raise ValueError(
+                f"{path} holds {', '.join(text)} as text: the typed-native floor"
+                " reads typed Parquet (generate_data.py --format typed)"
+            )
+    blocks = {match.group(1): match for match in _CTE.finditer(sql)}
+    for typed in _CTE.finditer(FLOOR_TYPED_READS_SQL.read_text(encoding="utf-8")):
+        replaced = blocks.get(typed.group(1))
+        if replaced is None:
+            raise ValueError(f"floor_tags.sql has no CTE {typed.group(1)}")
+        sql = sql.replace(replaced.group(0), typed.group(0))
     return sql
 
 
@@ -533,16 +614,20 @@ def run_scale(
         steps[name] = _checked(measure(name, command, **kwargs), say)
         return steps[name]
 
+    scale = label
     if fmt != "parquet":
         label = f"{label} {fmt}"
-    say(f"[{label}] {orders:,} orders, {customers_for(orders):,} customers")
+    customers = customers_for(orders, scale)
+    say(f"[{label}] {orders:,} orders, {customers:,} customers")
     step(
         "generate",
         [
             python,
             ROOT / "scripts" / "generate_data.py",
             "--customers",
-            str(customers_for(orders)),
+            str(customers),
+            "--years",
+            str(generator_years(orders, scale)),
             "--dirty-rate",
             str(dirty_rate),
             "--as-of",
@@ -595,6 +680,12 @@ def run_scale(
         [python, "-m", "tag_warehouse.devtools.benchmark", "floor", raw,
          as_of.isoformat(), results_dir / "floor.parquet"],
     )  # fmt: skip
+    if fmt == "typed":
+        step(
+            "floor (typed-native query)",
+            [python, "-m", "tag_warehouse.devtools.benchmark", "floor-typed", raw,
+             as_of.isoformat(), results_dir / "floor_typed.parquet"],
+        )  # fmt: skip
     if pandas_too:
         step(
             "pandas",
@@ -610,6 +701,11 @@ def run_scale(
     dbt_tags = marts_tags(db)
     floor = pd.read_parquet(results_dir / "floor.parquet").set_index("customer_id")
     checks = {"floor_vs_dbt": tag_differences(floor, dbt_tags)}
+    if fmt == "typed":
+        floor_typed = pd.read_parquet(results_dir / "floor_typed.parquet")
+        checks["typed_floor_vs_dbt"] = tag_differences(
+            floor_typed.set_index("customer_id"), dbt_tags
+        )
     if pandas_too:
         pandas = pd.read_parquet(results_dir / "pandas.parquet")
         checks["pandas_vs_dbt"] = tag_differences(
@@ -669,7 +765,8 @@ def run_scale(
     result = {
         "scale": label,
         "orders": order_rows,
-        "customers": customers_for(orders),
+        "customers": customers,
+        "memory_limit": memory_limit(),
         "steps": {
             name: {
                 "seconds": round(s.seconds, 2),
@@ -703,6 +800,12 @@ def ratios(seconds: dict[str, float]) -> dict[str, float]:
         "tag_marts_build_over_floor": ratio(
             "dbt build (six tag marts)", "floor (one DuckDB query)"
         ),
+        "build_over_typed_floor": ratio(
+            "dbt build (models)", "floor (typed-native query)"
+        ),
+        "tag_marts_build_over_typed_floor": ratio(
+            "dbt build (six tag marts)", "floor (typed-native query)"
+        ),
         "pandas_over_build": ratio("pandas", "dbt build (models)"),
         "pandas_over_tag_marts_build": ratio("pandas", "dbt build (six tag marts)"),
         "polars_over_tag_marts_build": ratio("polars", "dbt build (six tag marts)"),
@@ -729,6 +832,7 @@ TABLE_STEPS = (
     "dbt build (with tests)",
     "dbt build (six tag marts)",
     "floor (one DuckDB query)",
+    "floor (typed-native query)",
     "pandas",
     "polars",
     "dbt run --full-refresh",
@@ -737,25 +841,51 @@ TABLE_STEPS = (
 )
 
 
+def limited_by_duckdb(step: str) -> bool:
+    """Whether a step runs under DuckDB's memory limit (the dbt steps and the
+    floors; not the generator, pandas nor Polars)."""
+    return step.startswith(("dbt", "floor"))
+
+
+def peak_against_limit(peak_rss_mb: int, limit: str) -> str:
+    """`4GB (peak 1.15x)`: the memory limit and the peak RSS of the process tree as
+    a multiple of it (the limit covers DuckDB's buffers, not Python and dbt)."""
+    limit_bytes = memory_limit_bytes(limit)
+    if not limit_bytes:
+        return limit
+    return f"{limit} (peak {peak_rss_mb * 2**20 / limit_bytes:.2f}x)"
+
+
 def format_table(results: list[dict[str, Any]]) -> str:
-    """A Markdown table: seconds, orders per second, peak RSS; then the ratios."""
+    """A Markdown table: seconds, orders per second, peak RSS next to DuckDB's
+    memory limit (WAREHOUSE_MEMORY_LIMIT); then the ratios."""
     lines = [
-        "| scale | orders | step | seconds | CPU seconds | orders/s | peak RSS (MB) |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| scale | orders | step | seconds | CPU seconds | orders/s | peak RSS (MB)"
+        " | WAREHOUSE_MEMORY_LIMIT |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
     ]
     for result in results:
+        limit = result.get("memory_limit", DEFAULT_MEMORY_LIMIT)
         for name in TABLE_STEPS:
             measured = result["steps"].get(name)
             if measured is None:
                 continue
+            against = (
+                peak_against_limit(measured["peak_rss_mb"], limit)
+                if limited_by_duckdb(name)
+                else "-"
+            )
             lines.append(
                 f"| {result['scale']} | {result['orders']:,} | {name} |"
                 f" {measured['seconds']:.1f} | {measured.get('cpu_seconds', 0):.1f} |"
                 f" {measured['orders_per_second']:,} | {measured['peak_rss_mb']:,} |"
+                f" {against} |"
             )
     columns = {
         "build_over_floor": "build / floor",
         "tag_marts_build_over_floor": "tag marts build / floor",
+        "build_over_typed_floor": "build / typed floor",
+        "tag_marts_build_over_typed_floor": "tag marts build / typed floor",
         "pandas_over_build": "pandas / build",
         "pandas_over_tag_marts_build": "pandas / tag marts build",
         "polars_over_tag_marts_build": "Polars / tag marts build",
@@ -792,14 +922,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     OUT`: compute one competitor's tags in its own process (its time and memory its
     own)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("which", choices=("floor", "pandas", "polars"))
+    parser.add_argument("which", choices=("floor", "floor-typed", "pandas", "polars"))
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("as_of", type=dt.date.fromisoformat)
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)
-    if args.which == "floor":
+    if args.which in ("floor", "floor-typed"):
         memory = os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB")
-        frame = floor_tags(args.raw_dir, args.as_of, memory_limit=memory)
+        frame = floor_tags(
+            args.raw_dir,
+            args.as_of,
+            memory_limit=memory,
+            typed_native=args.which == "floor-typed",
+        )
     elif args.which == "polars":
         frame = polars_tags(args.raw_dir, args.as_of)
     else:

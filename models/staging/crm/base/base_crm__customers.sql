@@ -103,7 +103,7 @@ normalised as (
 {%- set classify_sql = classify_rows(
     'normalised', checks, 'customer_id', 'updated_at desc, _source_row desc'
 ) -%}
-{%- set load = raw_load_plan('customers', parse_sql ~ classify_sql) -%}
+{%- set load = raw_load_plan('customers', parse_sql ~ classify_sql, typed) -%}
 {%- set appending = load.appending -%}
 {{ load.marker }}
 
@@ -112,7 +112,7 @@ with
 source as (
     select
         *,
-        {{ raw_row_fingerprint('customers', load.signature) }} as _row_fingerprint,
+        {{ load.fingerprint }} as _row_fingerprint,
         {{ run_started_at_timestamp() }} as _loaded_at
     from {{ source('crm', 'customers') }}
     {%- if appending %}

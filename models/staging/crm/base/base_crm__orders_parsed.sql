@@ -99,7 +99,7 @@ encoded as (
     from checked
 )
 {%- endset -%}
-{%- set load = raw_load_plan('orders', parse_sql) -%}
+{%- set load = raw_load_plan('orders', parse_sql, typed) -%}
 {{ load.marker }}
 with
 
@@ -107,7 +107,7 @@ with
 source as (
     select
         *,
-        {{ raw_row_fingerprint('orders', load.signature) }} as _row_fingerprint,
+        {{ load.fingerprint }} as _row_fingerprint,
         {{ run_started_at_timestamp() }} as _loaded_at
     from {{ source('crm', 'orders') }}
     {%- if load.appending %}
