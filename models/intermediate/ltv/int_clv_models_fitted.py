@@ -1,5 +1,8 @@
 """Fit BG/NBD (purchase days) and Gamma-Gamma (spend per purchase day) by maximum
-likelihood on the whole customer base; per model its status (fitted / failed /
+likelihood on the whole customer base, read as the distinct summaries with their
+customer counts (int_clv_purchases_grouped, int_clv_spend_grouped: a few
+thousand rows whatever the customer count; the counts are the fits' weights, the
+optimum is the one on one row per customer); per model its status (fitted / failed /
 disabled), the reason when not fitted and the spend remedy used, and one row per
 parameter when fitted. A failed fit never stops the build: its predictions are null
 (ltv = unknown) and the data test no_failed_model_fit warns (var
@@ -98,13 +101,16 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     # dbt hands a Python model only the meta keys it finds as literal
     # dbt.config.meta_get("...") calls in its code.
     as_of_date = build_date(dbt.config.meta_get("as_of_date"))
-    # The summary (one row per customer) is read into pandas only for a model that
-    # is on: with both off nothing is pulled out of DuckDB.
+    # The grouped summaries are read into pandas only for a model that is on.
     wanted = enabled(dbt.config.meta_get("ltv_enabled")) or enabled(
         dbt.config.meta_get("churn_risk_enabled")
     )
-    summary = dbt.ref("int_customers_clv_summarised").df() if wanted else None
-    outcomes = ltv_outcomes(dbt, summary) + [mbgnbd_outcome(dbt, summary)]
+    purchases = spend = None
+    if wanted:
+        purchases = dbt.ref("int_clv_purchases_grouped").df()
+        purchases = purchases.rename(columns={"customer_age": "T"})
+        spend = dbt.ref("int_clv_spend_grouped").df()
+    outcomes = ltv_outcomes(dbt, purchases, spend) + [mbgnbd_outcome(dbt, purchases)]
     rows = [row for outcome in outcomes for row in fit_rows(outcome, as_of_date)]
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS)
 
@@ -114,15 +120,17 @@ def enabled(value: Any) -> bool:
     return str(value).lower() == "true"
 
 
-def mbgnbd_outcome(dbt: Any, summary: pd.DataFrame | None) -> ModelFit:
+def mbgnbd_outcome(dbt: Any, purchases: pd.DataFrame | None) -> ModelFit:
     """The MBG/NBD fit for p_alive, or why there is none."""
     if not enabled(dbt.config.meta_get("churn_risk_enabled")):
         return ModelFit("mbgnbd", "disabled", "var churn_risk_enabled is false")
-    assert summary is not None  # read when the model is on
-    return fit_mbgnbd_model(summary.rename(columns={"customer_age": "T"}))
+    assert purchases is not None  # read when the model is on
+    return fit_mbgnbd_model(purchases)
 
 
-def ltv_outcomes(dbt: Any, summary: pd.DataFrame | None) -> list[ModelFit]:
+def ltv_outcomes(
+    dbt: Any, purchases: pd.DataFrame | None, spend: pd.DataFrame | None
+) -> list[ModelFit]:
     """The BG/NBD and Gamma-Gamma fits for the LTV, or why there are none."""
     if not enabled(dbt.config.meta_get("ltv_enabled")):
         outcomes = [
@@ -130,9 +138,9 @@ def ltv_outcomes(dbt: Any, summary: pd.DataFrame | None) -> list[ModelFit]:
             for name in LTV_MODELS
         ]
     else:
-        assert summary is not None  # read when the model is on
+        assert purchases is not None  # read when the model is on
         fits = fit_clv_models(
-            summary.rename(columns={"customer_age": "T"}),
+            purchases,
             horizon_years=float(dbt.config.meta_get("ltv_horizon_years")),
             unit=str(dbt.config.meta_get("ltv_time_unit")),
             annual_discount_rate=float(dbt.config.meta_get("ltv_annual_discount_rate")),
@@ -140,6 +148,7 @@ def ltv_outcomes(dbt: Any, summary: pd.DataFrame | None) -> list[ModelFit]:
             winsorise_quantiles=quantiles(
                 dbt.config.meta_get("ltv_winsorise_quantiles")
             ),
+            spend_summary=spend,
         )
         outcomes = [fits[name] for name in LTV_MODELS]
     return outcomes
