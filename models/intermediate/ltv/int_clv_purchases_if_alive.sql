@@ -162,11 +162,15 @@ evaluations as (
         pairs.customer_age,
         steps_timed.step,
         steps_timed.discount,
+        frequencies.upper_a,
+        frequencies.lower_c,
         {#- ln(1 - z) = ln(alpha+T) - ln(alpha+T+t) -#}
         ln(parameters.alpha + pairs.customer_age)
         - ln(parameters.alpha + pairs.customer_age + steps_timed.step_t)
         as log1m_z
     from pairs
+    inner join frequencies
+        on pairs.frequency = frequencies.frequency
     cross join steps_timed
     cross join parameters
 ),
@@ -178,11 +182,31 @@ evaluations_z as (
     from evaluations
 ),
 
+{# Terms summed per evaluation: k < last_k, where z^k < 1e-20 (the terms are at
+   most z^k once every factor is positive, for a <= 2), at least past the
+   negative factors, at most var clv_series_terms. The bound below is computed
+   at last_k, so a short series shows in series_error_bound, never silently. #}
+evaluations_cut as (
+    select
+        *,
+        least(
+            {{ terms }},
+            greatest(
+                ceil(ln(1e-20) / ln(z)),
+                ceil(2.0 - upper_a),
+                ceil(2.0 - lower_c),
+                1.0
+            )
+        ) as last_k
+    from evaluations_z
+),
+
 terms as (
     select
-        evaluations_z.frequency,
-        evaluations_z.customer_age,
-        evaluations_z.step,
+        evaluations_cut.frequency,
+        evaluations_cut.customer_age,
+        evaluations_cut.step,
+        evaluations_cut.last_k,
         coefficients.k,
         case
             when
@@ -190,11 +214,13 @@ terms as (
                 then -1.0
             else 1.0
         end
-        * {{ clv_exp('coefficients.log_coefficient + coefficients.k * ln(evaluations_z.z)') }}
+        * {{ clv_exp('coefficients.log_coefficient + coefficients.k * ln(evaluations_cut.z)') }}
         as term
-    from evaluations_z
+    from evaluations_cut
     inner join coefficients
-        on evaluations_z.frequency = coefficients.frequency
+        on
+            evaluations_cut.frequency = coefficients.frequency
+            and coefficients.k <= evaluations_cut.last_k
 ),
 
 sums as (
@@ -202,8 +228,9 @@ sums as (
         frequency,
         customer_age,
         step,
-        sum(case when k < {{ terms }} then term else 0.0 end) as hypergeometric,
-        max(case when k = {{ terms }} then abs(term) end) as last_term
+        max(last_k) as last_k,
+        sum(case when k < last_k then term else 0.0 end) as hypergeometric,
+        max(case when k = last_k then abs(term) end) as last_term
     from terms
     group by frequency, customer_age, step
 ),
@@ -220,6 +247,7 @@ cumulative as (
         evaluations_z.z,
         evaluations_z.log1m_z,
         sums.hypergeometric,
+        sums.last_k,
         sums.last_term,
         (parameters.a - 1.0) * evaluations_z.log1m_z
         + ln(greatest(abs(sums.hypergeometric), 1e-300)) as log_abs_g
@@ -239,16 +267,16 @@ cumulative_purchases as (
         step,
         discount,
         lower_c / (a - 1.0) * one_minus_g as purchases,
-        {#- the bound applies once every factor from term `terms` on is positive -#}
+        {#- the bound applies once every factor from term last_k on is positive -#}
         case
             when
-                {{ terms }} + upper_a > 0
-                and {{ terms }} + lower_c > 0
-                and {{ terms }} + a - 1.0 > 0
-                and z * greatest(1.0, ({{ terms }} + a - 1.0) / ({{ terms }} + 1.0)) < 1.0
+                last_k + upper_a > 0
+                and last_k + lower_c > 0
+                and last_k + a - 1.0 > 0
+                and z * greatest(1.0, (last_k + a - 1.0) / (last_k + 1.0)) < 1.0
                 then
                     {{ clv_exp('(a - 1.0) * log1m_z') }} * last_term
-                    / (1.0 - z * greatest(1.0, ({{ terms }} + a - 1.0) / ({{ terms }} + 1.0)))
+                    / (1.0 - z * greatest(1.0, (last_k + a - 1.0) / (last_k + 1.0)))
                     / abs(one_minus_g)
         end as relative_bound
     from (
