@@ -2,7 +2,7 @@
     model parameter (null when that model is not fitted: failed, disabled, or no
     fit for this as_of_date). On DuckDB they come from int_clv_models_fitted (a
     Python model inside `dbt build`). PostgreSQL and Spark run no Python models:
-    there the client-side fit `python scripts/fit_clv.py engine --target <engine>`
+    there the client-side fit `python scripts/clv.py fit --target <engine>`
     writes a table of the same shape, clv_models_fitted in var raw_schema; when
     it is missing, or holds another as_of_date, every parameter is null (ltv and
     churn_risk unknown) and the build logs a warning naming the command. -#}

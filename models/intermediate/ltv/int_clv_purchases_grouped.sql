@@ -2,7 +2,7 @@
     behind each: all the BG/NBD and MBG/NBD likelihoods read (a customer enters
     them only through x, t_x and T), and the rows the SQL scoring evaluates the
     hypergeometric series on. A few thousand rows whatever the customer count;
-    the client-side fit (scripts/fit_clv.py engine) pulls it from PostgreSQL or
+    the client-side fit (scripts/clv.py fit) pulls it from PostgreSQL or
     Spark. Empty when the summary is. -#}
 {{ config(materialized='table') }}
 

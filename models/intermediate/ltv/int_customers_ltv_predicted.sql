@@ -134,7 +134,9 @@ predicted as (
 
 {%- else %}
 
-{# var ltv_enabled false: nothing is fitted, nothing is read #}
+{# var ltv_enabled false: nothing is fitted, nothing is read; the fit table stays
+   upstream (it says why) #}
+-- depends_on: {{ ref('int_clv_parameters') }}
 predicted as (
     select
         customer_id,

@@ -61,7 +61,9 @@ predicted as (
 
 {%- else %}
 
-{# var churn_risk_enabled false: nothing is fitted, nothing is read #}
+{# var churn_risk_enabled false: nothing is fitted, nothing is read; the fit table stays
+   upstream (it says why) #}
+-- depends_on: {{ ref('int_clv_parameters') }}
 predicted as (
     select
         customer_id,
