@@ -72,11 +72,20 @@ class EngineFit:
 
 
 def _dbt(args: Sequence[str]) -> Any:
-    """Run dbt in this process (the project and profiles of this checkout)."""
+    """Run dbt in this process (the project and profiles of this checkout),
+    printing nothing (`dbt show` would print the rows)."""
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(
-        [*args, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT), "--quiet"]
+        [
+            *args,
+            "--project-dir",
+            str(ROOT),
+            "--profiles-dir",
+            str(ROOT),
+            "--log-level",
+            "none",
+        ]
     )
     if not result.success:
         raise EngineFitError(
@@ -85,18 +94,28 @@ def _dbt(args: Sequence[str]) -> Any:
     return result.result
 
 
-def _options(target: str, dbt_vars: str | None) -> list[str]:
-    return ["--target", target, *(["--vars", dbt_vars] if dbt_vars else [])]
+def _options(
+    target: str, dbt_vars: str | None, dbt_args: Sequence[str] = ()
+) -> list[str]:
+    """--target, --vars and any other dbt options (e.g. --target-path)."""
+    return ["--target", target, *(["--vars", dbt_vars] if dbt_vars else []), *dbt_args]
 
 
 def read_inputs(
-    target: str, dbt_vars: str | None = None
+    target: str, dbt_vars: str | None = None, dbt_args: Sequence[str] = ()
 ) -> tuple[FitSettings, pd.DataFrame, pd.DataFrame]:
     """The fit's settings (dbt vars) and the grouped purchases (frequency,
     recency, T, customers) and spend (frequency, monetary_value, customers)."""
     try:
         result = _dbt(
-            ["show", "--inline", READ_SQL, "--limit", "-1", *_options(target, dbt_vars)]
+            [
+                "show",
+                "--inline",
+                READ_SQL,
+                "--limit",
+                "-1",
+                *_options(target, dbt_vars, dbt_args),
+            ]
         )
     except EngineFitError as error:
         raise EngineFitError(
@@ -148,7 +167,10 @@ def _literal(value: Any) -> str | None:
 
 
 def write_fit_table(
-    table: pd.DataFrame, target: str, dbt_vars: str | None = None
+    table: pd.DataFrame,
+    target: str,
+    dbt_vars: str | None = None,
+    dbt_args: Sequence[str] = (),
 ) -> None:
     """Replace clv_models_fitted in var raw_schema with ``table``."""
     rows = [
@@ -164,17 +186,20 @@ def write_fit_table(
             "write_clv_fits",
             "--args",
             json.dumps({"rows": rows, "columns": list(FIT_TABLE_COLUMNS)}),
-            *_options(target, dbt_vars),
+            *_options(target, dbt_vars, dbt_args),
         ]
     )
 
 
-def fit_on_engine(target: str, dbt_vars: str | None = None) -> EngineFit:
-    """Read the grouped summaries of ``target``, fit, write the fit table."""
-    settings, purchases, spend = read_inputs(target, dbt_vars)
+def fit_on_engine(
+    target: str, dbt_vars: str | None = None, dbt_args: Sequence[str] = ()
+) -> EngineFit:
+    """Read the grouped summaries of ``target``, fit, write the fit table.
+    ``dbt_vars``: the build's --vars (YAML); ``dbt_args``: more dbt options."""
+    settings, purchases, spend = read_inputs(target, dbt_vars, dbt_args)
     if settings.wanted:
         table = fit_table(settings, purchases, spend)
     else:
         table = fit_table(settings, None, None)
-    write_fit_table(table, target, dbt_vars)
+    write_fit_table(table, target, dbt_vars, dbt_args)
     return EngineFit(settings, len(purchases), len(spend), table)

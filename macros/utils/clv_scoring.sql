@@ -29,3 +29,24 @@
         else {{ clv_exp(x) }} - 1.0
     end
 {%- endmacro %}
+
+{#- (model, parameter) of every column of int_clv_parameters, in order. -#}
+{% macro clv_parameter_columns() %}
+    {{ return([
+        ('bgnbd', 'r'), ('bgnbd', 'alpha'), ('bgnbd', 'a'), ('bgnbd', 'b'),
+        ('gamma_gamma', 'p'), ('gamma_gamma', 'q'), ('gamma_gamma', 'gamma'),
+        ('mbgnbd', 'r'), ('mbgnbd', 'alpha'), ('mbgnbd', 'a'), ('mbgnbd', 'b'),
+    ]) }}
+{% endmacro %}
+
+{#- The select list of int_clv_parameters: per (model, parameter) the value of
+    that fitted parameter (max over no or one row), as <model>_<parameter>. -#}
+{% macro clv_parameter_pivot() %}
+    {%- set columns = [] -%}
+    {%- for model, name in clv_parameter_columns() -%}
+        {%- do columns.append(
+            "max(case when model = '" ~ model ~ "' and parameter = '" ~ name
+            ~ "' then value end) as " ~ model ~ "_" ~ name) -%}
+    {%- endfor -%}
+    {{ return(columns | join(",\n        ")) }}
+{% endmacro %}

@@ -40,20 +40,7 @@ fitted as (
 ),
 
 pivoted as (
-    select
-        {%- for model, names in [
-            ('bgnbd', ['r', 'alpha', 'a', 'b']),
-            ('gamma_gamma', ['p', 'q', 'gamma']),
-            ('mbgnbd', ['r', 'alpha', 'a', 'b']),
-        ] %}
-            {%- for name in names %}
-        max(
-            case
-                when model = '{{ model }}' and parameter = '{{ name }}' then value
-            end
-        ) as {{ model }}_{{ name }}{{ ',' if not (loop.last and model == 'mbgnbd') }}
-            {%- endfor %}
-        {%- endfor %}
+    select {{ clv_parameter_pivot() }}
     from fitted
 )
 

@@ -15,49 +15,49 @@ customers as (
 
 {%- if var('churn_risk_enabled') %}
 
-parameters as (
-    select
-        mbgnbd_r as r,
-        mbgnbd_alpha as alpha,
-        mbgnbd_a as a,
-        mbgnbd_b as b
-    from {{ ref('int_clv_parameters') }}
-    where mbgnbd_r is not null
-),
+    parameters as (
+        select
+            mbgnbd_r as r,
+            mbgnbd_alpha as alpha,
+            mbgnbd_a as a,
+            mbgnbd_b as b
+        from {{ ref('int_clv_parameters') }}
+        where mbgnbd_r is not null
+    ),
 
-summarised as (
-    select * from {{ ref('int_customers_clv_summarised') }}
-),
+    summarised as (
+        select * from {{ ref('int_customers_clv_summarised') }}
+    ),
 
-{# ln(P(dead) / P(alive)) #}
-log_odds as (
-    select
-        summarised.customer_id,
-        ln(parameters.a) - ln(parameters.b + summarised.frequency)
-        + (parameters.r + summarised.frequency)
-        * (
-            ln(parameters.alpha + summarised.customer_age)
-            - ln(parameters.alpha + summarised.recency)
-        ) as log_odds
-    from summarised
-    cross join parameters
-),
+    {# ln(P(dead) / P(alive)) #}
+    log_odds as (
+        select
+            summarised.customer_id,
+            ln(parameters.a) - ln(parameters.b + summarised.frequency)
+            + (parameters.r + summarised.frequency)
+            * (
+                ln(parameters.alpha + summarised.customer_age)
+                - ln(parameters.alpha + summarised.recency)
+            ) as log_odds
+        from summarised
+        cross join parameters
+    ),
 
-alive as (
-    select
-        customer_id,
-        {{ clv_inverse_one_plus_exp('log_odds') }} as p_alive
-    from log_odds
-),
+    alive as (
+        select
+            customer_id,
+            {{ clv_inverse_one_plus_exp('log_odds') }} as p_alive
+        from log_odds
+    ),
 
-predicted as (
-    select
-        customers.customer_id,
-        cast(alive.p_alive as {{ type_double() }}) as p_alive
-    from customers
-    left join alive
-        on customers.customer_id = alive.customer_id
-)
+    predicted as (
+        select
+            customers.customer_id,
+            cast(alive.p_alive as {{ type_double() }}) as p_alive
+        from customers
+        left join alive
+            on customers.customer_id = alive.customer_id
+    )
 
 {%- else %}
 
