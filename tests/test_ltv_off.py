@@ -26,6 +26,8 @@ META = {
     "ltv_time_unit": "week",
     "ltv_annual_discount_rate": "0",
     "clv_holdout_days": "90",
+    "ltv_spend_remedy": "winsorise",
+    "ltv_winsorise_quantiles": "[0.99, 0.95]",
 }
 # What the models would read per customer or per order when on.
 PER_CUSTOMER = {
