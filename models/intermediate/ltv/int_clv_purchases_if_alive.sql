@@ -6,8 +6,9 @@
         z = t/(alpha+T+t)
 
     (Euler's transformation of 2F1(r+x, b+x; a+b+x-1; z): its parameters do not
-    grow with x, so no term overflows). The series sum_k t_k is truncated after
-    var clv_series_terms terms; t_k = prod_{j<k} (A+j)(B+j)/((C+j)(1+j)) z^k is
+    grow with x, so no term overflows). The series sum_k t_k is truncated at
+    N = last_k terms (z^N < 1e-20, at most var clv_series_terms);
+    t_k = prod_{j<k} (A+j)(B+j)/((C+j)(1+j)) z^k is
     taken from logs of the factors summed by a window over k (no lgamma:
     PostgreSQL and Spark lack it), its sign from the count of negative factors.
 
