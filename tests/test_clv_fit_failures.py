@@ -223,6 +223,13 @@ MARTS_AND_BACKTEST = [
     "+clv_model_quality",
     *MODELS_ONLY,
 ]
+# The SQL scoring models, and the summaries they must not read when disabled.
+SCORERS = (
+    "int_customers_ltv_predicted",
+    "int_customers_p_alive_predicted",
+    "int_clv_purchases_if_alive",
+)
+SUMMARIES = {"int_customers_clv_summarised", "int_clv_purchases_grouped"}
 # The data tests that warn on a failed fit (or fail, at severity error).
 FIT_TESTS = ["--select", "clv_model_fit_failed", "clv_model_quality_fit_failed"]
 
@@ -318,6 +325,12 @@ def test_a_failed_fit_only_makes_ltv_unknown_and_warns(
     backtest = quality_table(without).set_index("model")
     assert set(backtest["status"]) == {"disabled"} and len(backtest) == 3
     assert backtest.loc["gamma_gamma", "reason"] == "var ltv_enabled is false"
+    # The SQL scorers read no summary when both models are off.
+    manifest = json.loads((without.target_path / "manifest.json").read_text())
+    for scorer in SCORERS:
+        node = manifest["nodes"][f"model.customer_tags.{scorer}"]
+        read = {ref.rsplit(".", 1)[-1] for ref in node["depends_on"]["nodes"]}
+        assert not read & SUMMARIES, (scorer, read)
     churn = ["p_alive", "churn_risk"]
     off = marts(without)
     assert set(off["customer_tags_value"]["churn_risk"]) == {"unknown"}

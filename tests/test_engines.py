@@ -3,10 +3,15 @@
 One small generated dirty data set (CSV) is built three times: on DuckDB from the
 files, and on a throw-away PostgreSQL cluster and a local Spark (one session for the
 loader and dbt) from the tables `scripts/engines.py load` writes. The six tag marts
-are compared tag by tag, customer by customer. ltv and churn_risk come from fitted
-Python models that only DuckDB runs, so DuckDB builds with ltv_enabled and
-churn_risk_enabled false here: both are `unknown` on every engine and are compared
-too.
+are compared tag by tag, customer by customer. ltv and churn_risk are scored in
+SQL on every engine from fitted parameters: DuckDB fits inside `dbt build`;
+PostgreSQL builds (ltv and churn_risk unknown, with a warning), runs the
+client-side fit step (tag_warehouse.clv_engine, `scripts/clv.py fit`), builds the
+scorers and the value mart again, and its ltv and churn_risk are compared with
+DuckDB's for every customer. Spark builds with
+ltv_enabled and churn_risk_enabled false (its fit step is the same code; a
+Spark build of the scorers would add minutes), so its comparison leaves those
+two tags out.
 """
 
 from __future__ import annotations
@@ -23,13 +28,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_helpers import ROOT, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
+from dbt_helpers import AS_OF, ROOT, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
 
 from tag_warehouse import engines
+from tag_warehouse.clv_engine import fit_on_engine
 from tag_warehouse.marts import TAG_MARTS
 
 # The six tag marts with everything upstream of them (two seeds among them).
 SELECTION = ["--select", *(f"+{mart}" for mart in TAG_MARTS)]
+
+# The CLV tags, which Spark (built without the CLV fits here) leaves out.
+CLV_TAGS = ("ltv", "churn_risk")
+# Vars of the builds that fit the CLV models (the defaults: both on).
+CLV_VARS: dict[str, Any] = {}
+# What the client-side fit reads besides the marts' parents: the grouped spend.
+CLV_INPUTS = ["+int_clv_spend_grouped"]
 
 # (relation, customer_id or _source_row) -> column (a tag) -> value
 Tags = dict[tuple[str, str], dict[str, str]]
@@ -163,10 +176,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def build(workdir: Path, raw_dir: Path, target: str, data_tests: bool) -> DbtRun:
+def build(
+    workdir: Path,
+    raw_dir: Path,
+    target: str,
+    data_tests: bool,
+    extra_vars: dict[str, Any] | None = None,
+    more: list[str] | None = None,
+) -> DbtRun:
     """One `dbt build` of the seeds and the tag marts with their parents on a target,
     with the data tests whose parents are all built when data_tests is set. Unit
-    tests run on DuckDB only: the value mart's mock the DuckDB-only LTV model."""
+    tests run on DuckDB only: the value mart's mock the DuckDB-only fit model.
+    extra_vars: SMALL_DATA_VARS (the CLV fits off) unless given; more: more
+    nodes to select."""
     resource_types = ["seed", "model", *(["test"] if data_tests else [])]
     # The data tests read every seed (the tag registry binds the tag values).
     seeds = ["resource_type:seed"] if data_tests else []
@@ -174,6 +196,7 @@ def build(workdir: Path, raw_dir: Path, target: str, data_tests: bool) -> DbtRun
         [
             "build",
             *SELECTION,
+            *(more or []),
             *seeds,
             "--resource-type",
             *resource_types,
@@ -184,7 +207,7 @@ def build(workdir: Path, raw_dir: Path, target: str, data_tests: bool) -> DbtRun
         ],
         workdir,
         raw_dir,
-        extra_vars=SMALL_DATA_VARS,
+        extra_vars=SMALL_DATA_VARS if extra_vars is None else extra_vars,
     )
     assert run.success, f"dbt build on {target} failed:\n{run.log}"
     return run
@@ -201,7 +224,7 @@ def engine_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def duckdb_tags(tmp_path_factory: pytest.TempPathFactory, engine_raw_dir: Path) -> Tags:
     workdir = tmp_path_factory.mktemp("engine_duckdb")
-    run = build(workdir, engine_raw_dir, "duckdb", False)
+    run = build(workdir, engine_raw_dir, "duckdb", False, CLV_VARS)
     tags: Tags = {}
     for relation, sql in queries().items():
         tags |= as_tags(relation, run.query(sql))
@@ -232,9 +255,10 @@ def postgres_tags(
     postgres_env: engines.PostgresSettings,
 ) -> Tags:
     engines.load("postgres", engine_raw_dir)
-    # Data tests too: they are portable SQL and fast on PostgreSQL.
     workdir = tmp_path_factory.mktemp("engine_postgres")
-    run = build(workdir, engine_raw_dir, "postgres", True)
+    # Data tests too: they are portable SQL and fast on PostgreSQL. ltv and
+    # churn_risk are unknown after this build (no fit yet, a warning).
+    run = build(workdir, engine_raw_dir, "postgres", True, CLV_VARS, CLV_INPUTS)
     results = json.loads((run.target_path / "run_results.json").read_text())
     passed_tests = [
         result
@@ -242,6 +266,42 @@ def postgres_tags(
         if result["unique_id"].startswith("test.") and result["status"] == "pass"
     ]
     assert len(passed_tests) > 200, "the data tests did not run on PostgreSQL"
+    # The CLV fit step (in dbt's target folder of the build: its parse is reused),
+    # then the scorers and the value mart again, with their data tests.
+    dbt_vars = {"as_of_date": AS_OF, "raw_data_path": str(engine_raw_dir)}
+    fitted = fit_on_engine(
+        "postgres",
+        json.dumps(dbt_vars),
+        ["--target-path", str(run.target_path), "--log-path", str(workdir)],
+    )
+    assert set(fitted.table["status"]) == {"fitted"}
+    rescored = run_dbt(
+        [
+            "build",
+            "--select",
+            "int_clv_parameters+,+customer_tags_value",
+            "--resource-type",
+            "model",
+            "test",
+            "--indirect-selection",
+            "cautious",
+            "--target",
+            "postgres",
+        ],
+        workdir,
+        engine_raw_dir,
+        extra_vars=CLV_VARS,
+    )
+    assert rescored.success, rescored.log
+    rescore_results = json.loads(
+        (rescored.target_path / "run_results.json").read_text()
+    )["results"]
+    # The series' remainder bound was computed and tested on PostgreSQL.
+    assert any(
+        "clv_series_remainder_small" in result["unique_id"]
+        and result["status"] == "pass"
+        for result in rescore_results
+    )
     tags: Tags = {}
     connection = postgres_env.connect()
     try:
@@ -287,6 +347,13 @@ def spark_tags(
     for relation, sql in queries().items():
         tags |= as_tags(relation, spark.sql(sql).collect())
     return tags
+
+
+def without_clv(tags: Tags) -> Tags:
+    return {
+        key: {tag: value for tag, value in row.items() if tag not in CLV_TAGS}
+        for key, row in tags.items()
+    }
 
 
 def differences(expected: Tags, actual: Tags) -> list[str]:
@@ -335,11 +402,15 @@ def test_postgres_tags_equal_duckdb(
     """(spark_loading first: Spark starts while DuckDB and PostgreSQL build.)"""
     customers = [key for key in duckdb_tags if key[0].startswith("marts.")]
     assert len(customers) == 6 * 400
+    # ltv and churn_risk are fitted and compared (not all unknown).
+    value = [row for key, row in duckdb_tags.items() if "tags_value" in key[0]]
+    for tag in CLV_TAGS:
+        assert {row[tag] for row in value} - {"unknown"}, tag
     assert differences(duckdb_tags, postgres_tags) == []
 
 
 def test_spark_tags_equal_duckdb(duckdb_tags: Tags, spark_tags: Tags) -> None:
-    assert differences(duckdb_tags, spark_tags) == []
+    assert differences(without_clv(duckdb_tags), without_clv(spark_tags)) == []
 
 
 def test_loader_names_a_missing_column(tmp_path: Path, engine_raw_dir: Path) -> None:

@@ -1,9 +1,11 @@
 """With ltv_enabled and churn_risk_enabled false the CLV Python models do no model
-work: the per-customer summary is never pulled into pandas and the predictions are
-null columns computed in DuckDB (issue #22: 52 s at 10 million customers). The
-models are run here as dbt-duckdb runs them (model(dbt, session)) with a stand-in
-`dbt` object whose summary cannot be read; tests/test_clv_fit_failures.py proves
-the built tables of a disabled run."""
+work: neither the summary nor its grouped rows are pulled into pandas (issue #22:
+52 s at 10 million customers). The models are run here as dbt-duckdb runs them
+(model(dbt, session)) with a stand-in `dbt` object whose summaries cannot be
+read; the SQL scorers (int_customers_ltv_predicted,
+int_customers_p_alive_predicted) then read no summary at all (their manifest
+dependencies in tests/test_clv_fit_failures.py), and that file proves the built
+tables of a disabled run."""
 
 from __future__ import annotations
 
@@ -24,9 +26,16 @@ META = {
     "ltv_time_unit": "week",
     "ltv_annual_discount_rate": "0",
     "clv_holdout_days": "90",
+    "ltv_spend_remedy": "winsorise",
+    "ltv_winsorise_quantiles": "[0.99, 0.95]",
 }
 # What the models would read per customer or per order when on.
-PER_CUSTOMER = {"int_customers_clv_summarised", "int_completed_orders_unioned"}
+PER_CUSTOMER = {
+    "int_customers_clv_summarised",
+    "int_completed_orders_unioned",
+    "int_clv_purchases_grouped",
+    "int_clv_spend_grouped",
+}
 
 
 def load_model(name: str) -> ModuleType:
@@ -68,18 +77,5 @@ def test_disabled_models_read_no_summary() -> None:
         fits = load_model("int_clv_models_fitted").model(Dbt(con), con)
         assert isinstance(fits, pd.DataFrame)
         assert set(fits["status"]) == {"disabled"}
-        con.register("fits_frame", fits)
-        con.execute("create table int_clv_models_fitted as select * from fits_frame")
-        predicted = load_model("int_customers_ltv_predicted").model(Dbt(con), con)
-        rows = predicted.fetchall()
-        assert predicted.columns == [
-            "customer_id",
-            "expected_purchases",
-            "expected_spend_per_purchase",
-            "predicted_ltv",
-            "prob_alive",
-        ]
-        assert len(rows) == 5
-        assert all(value is None for row in rows for value in row[1:])
         backtest = load_model("int_clv_models_backtested").model(Dbt(con), con)
         assert set(backtest["status"]) == {"disabled"} and len(backtest) == 3

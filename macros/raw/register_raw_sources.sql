@@ -195,8 +195,9 @@
     {%- endfor -%}
     {%- if not python_models_supported() -%}
         {{ log(
-            "ltv is DuckDB-only: " ~ target.type ~ " runs no dbt Python models, so the"
-            ~ " LTV prediction is skipped and every customer's ltv tag = unknown",
+            "CLV: " ~ target.type ~ " runs no dbt Python models; ltv and churn_risk"
+            ~ " read the fit of `python scripts/clv.py fit --target " ~ target.name
+            ~ "` (unknown without it)",
             info=True) }}
     {%- endif -%}
     {{ return('') }}

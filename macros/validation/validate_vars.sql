@@ -184,6 +184,7 @@
         "rfm_segment_f_orders": [0, 100000],
         "tag_backtest_horizon_days": [1, 3660],
         "clv_holdout_days": [1, 3660],
+        "clv_series_terms": [10, 100000],
     }) }}
 {% endmacro %}
 
@@ -206,6 +207,7 @@
         "tag_health_max_unknown_share": [0, 1],
         "tag_drift_max_points": [0, 100],
         "rfm_segment_m_amount": [0, 1000000000000],
+        "clv_series_max_error": [0, 0.001],
     }) }}
 {% endmacro %}
 

@@ -21,7 +21,9 @@ Conventions
   the end of the calibration period, all in ``unit`` ("week" or "day").
 * The likelihoods are maximised over the log of the parameters, on the distinct
   rows of the summary weighted by their multiplicity (the log-likelihood is a
-  weighted sum), which keeps fitting fast for millions of customers.
+  weighted sum), which keeps fitting fast for millions of customers. The fits
+  also take rows grouped beforehand (``weights``: customers per row, column
+  ``customers`` of a grouped summary, WEIGHT_COLUMN) and reach the same optimum.
 
 Layout
 ------
@@ -47,11 +49,13 @@ from tag_warehouse.clv._common import (
     LTV_MODELS,
     MBGNBD_PARAM_NAMES,
     SPEND_REMEDIES,
+    WEIGHT_COLUMN,
     ClvFitError,
     ClvInputError,
     FitResult,
     ModelFit,
     horizon_in_units,
+    weighted_quantile,
 )
 from tag_warehouse.clv._common import DAYS_PER_UNIT as DAYS_PER_UNIT
 from tag_warehouse.clv._common import DAYS_PER_YEAR as DAYS_PER_YEAR
@@ -106,6 +110,7 @@ __all__ = [
     "LTV_MODELS",
     "MBGNBD_PARAM_NAMES",
     "SPEND_REMEDIES",
+    "WEIGHT_COLUMN",
     "ClvFitError",
     "ClvInputError",
     "FitResult",
@@ -128,4 +133,5 @@ __all__ = [
     "mbgnbd_prob_alive",
     "predict_ltv",
     "summarise_transactions",
+    "weighted_quantile",
 ]

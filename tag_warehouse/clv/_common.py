@@ -23,6 +23,9 @@ GAMMA_GAMMA_PARAM_NAMES: tuple[str, ...] = ("p", "q", "gamma")
 DAYS_PER_UNIT: dict[str, float] = {"week": 7.0, "day": 1.0}
 DAYS_PER_YEAR = 365.25
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T", "monetary_value")
+# The column of a grouped summary (distinct rows, grouped in the engine) that
+# holds the number of customers each row stands for: the fits' weights.
+WEIGHT_COLUMN = "customers"
 
 # Optimisation is over log-parameters; the box keeps every parameter within
 # [exp(-LOG_BOUND), exp(LOG_BOUND)] (about 1e-7 .. 1e7) so that line searches
@@ -177,21 +180,64 @@ def horizon_in_units(horizon_years: float, unit: str) -> float:
 
 
 def _collapse_rows(
-    *columns: FloatArray,
+    *columns: FloatArray, weights: FloatArray | None = None
 ) -> tuple[list[FloatArray], FloatArray, NDArray[np.int64]]:
-    """Distinct rows of equal-length columns.
+    """Distinct rows of equal-length columns, in sorted order.
 
-    Returns the distinct rows (one array per column), their multiplicities as
-    float weights, and for every input row the index of its distinct row.
+    Returns the distinct rows (one array per column), their total weights (the
+    multiplicities when ``weights`` is None, else the sum of the rows' weights:
+    counts of rows grouped beforehand, e.g. in the engine) and for every input
+    row the index of its distinct row. Sorting makes the result independent of
+    the input's row order, so a fit on per-customer rows and one on the same
+    rows grouped with counts see the very same arrays (the same optimum to the
+    last bit).
     """
     frame = pd.DataFrame({str(i): col for i, col in enumerate(columns)})
-    codes = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    codes = frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy()
     n_groups = int(codes.max()) + 1 if codes.size else 0
     representative = np.empty(n_groups, dtype=np.int64)
     # Rows of one group are identical, so whichever write wins is fine.
     representative[codes] = np.arange(codes.size)
-    weights = np.bincount(codes, minlength=n_groups).astype(np.float64)
-    return [col[representative] for col in columns], weights, codes
+    totals = np.bincount(codes, weights, minlength=n_groups).astype(np.float64)
+    return [col[representative] for col in columns], totals, codes
+
+
+def _weights(weights: ArrayLike | None, size: int, model: str) -> FloatArray:
+    """Row weights (counts of identical rows) as floats: ones when None; a
+    ClvFitError naming ``model`` unless they are finite and > 0."""
+    if weights is None:
+        return np.ones(size)
+    values = np.asarray(weights, dtype=np.float64).ravel()
+    if values.size != size:
+        raise ClvFitError(
+            f"{model} fit failed: {values.size} weights for {size} summary rows."
+        )
+    if not (np.isfinite(values).all() and (values > 0).all()):
+        raise ClvFitError(f"{model} fit failed: weights must be finite and > 0.")
+    return values
+
+
+def weighted_quantile(values: FloatArray, weights: FloatArray, q: float) -> float:
+    """``np.quantile(np.repeat(values, weights), q)`` (method "linear") without
+    repeating: the two order statistics around the virtual index (n - 1) q of the
+    expanded data, interpolated as numpy does, so the result is the same float.
+    ``weights`` are whole counts."""
+    order = np.argsort(values, kind="stable")
+    sorted_values, ends = values[order], np.cumsum(weights[order])
+    n = float(ends[-1])
+    virtual = (n - 1.0) * q  # numpy's virtual index for the linear method
+    lower = float(np.floor(virtual))
+    gamma = virtual - lower
+    upper = lower + 1.0
+    if virtual >= n - 1.0:  # numpy takes the largest value for both
+        lower = upper = n - 1.0
+    below = sorted_values[np.searchsorted(ends, lower, side="right")]
+    above = sorted_values[np.searchsorted(ends, upper, side="right")]
+    # numpy's _lerp: a + (b - a) g, from the other end when g >= 0.5.
+    diff = above - below
+    if gamma >= 0.5:
+        return float(above - diff * (1.0 - gamma))
+    return float(below + diff * gamma)
 
 
 def _parse_dates(values: pd.Series, what: str) -> pd.Series:

@@ -21,6 +21,7 @@ from tag_warehouse.clv._common import (
     _collapse_rows,
     _Factor,
     _unpack_params,
+    _weights,
 )
 from tag_warehouse.clv.optimise import _fit_result, _minimise
 
@@ -166,9 +167,13 @@ def fit_bgnbd(
     T: ArrayLike,
     initial_params: ParamsLike | None = None,
     max_iterations: int = 2000,
+    weights: ArrayLike | None = None,
 ) -> FitResult:
     """Maximum-likelihood BG/NBD fit.
 
+    ``weights`` (optional) are counts: row i stands for weights[i] customers
+    with the same (x, t_x, T), e.g. the distinct summaries grouped in the
+    engine; the fit is the same as on the expanded rows (same optimum).
     Identical (x, t_x, T) rows are collapsed with weights first; the optimiser
     (L-BFGS-B with the analytic gradient, then a restarted L-BFGS-B polish) works
     on log r, log alpha, log a, log b.
@@ -185,6 +190,7 @@ def fit_bgnbd(
         (x, t_x, T),
         initial_params,
         max_iterations,
+        weights,
     )
 
 
@@ -196,17 +202,22 @@ def _fit_purchase_model(
     data_columns: tuple[ArrayLike, ArrayLike, ArrayLike],
     initial_params: ParamsLike | None,
     max_iterations: int,
+    row_weights: ArrayLike | None = None,
 ) -> FitResult:
     """The maximum-likelihood fit BG/NBD and MBG/NBD share (same data, same four
-    parameters r, alpha, a, b): collapse identical (x, t_x, T) rows with weights,
-    minimise the weighted negative log-likelihood over log-parameters."""
+    parameters r, alpha, a, b): collapse identical (x, t_x, T) rows with weights
+    (``row_weights``: counts of rows grouped beforehand, or None), minimise the
+    weighted negative log-likelihood over log-parameters. Everything after the
+    collapse reads only the sorted distinct rows and their weights, so grouped
+    and per-customer input give the same fit."""
     x_, t_x_, T_ = np.broadcast_arrays(*map(_as_float_array, data_columns))
     x_, t_x_, T_ = x_.ravel(), t_x_.ravel(), T_.ravel()
+    counts = _weights(row_weights, x_.size, label)
     _validate_bgnbd_inputs(x_, t_x_, T_, label)
-    (ux, ut_x, uT), weights, _ = _collapse_rows(x_, t_x_, T_)
+    (ux, ut_x, uT), weights, _ = _collapse_rows(x_, t_x_, T_, weights=counts)
     data = _BgnbdData.from_rows(ux, ut_x, uT, weights)
     if initial_params is None:
-        rate = max(x_.sum() / max(T_.sum(), 1e-12), 1e-6)
+        rate = max(float(weights @ ux) / max(float(weights @ uT), 1e-12), 1e-6)
         initial = np.array([1.0, 1.0 / rate, 1.0, 1.0])
     else:
         initial = np.array(_unpack_params(initial_params, BGNBD_PARAM_NAMES))
@@ -220,7 +231,13 @@ def _fit_purchase_model(
     params = np.exp(log_params)
     total_ll = float(weights @ log_likelihood(params, ux, ut_x, uT))
     return _fit_result(
-        model, BGNBD_PARAM_NAMES, log_params, total_ll, nit, x_.size, message
+        model,
+        BGNBD_PARAM_NAMES,
+        log_params,
+        total_ll,
+        nit,
+        int(weights.sum()),
+        message,
     )
 
 

@@ -13,13 +13,16 @@ from tag_warehouse.clv._common import (
     DEFAULT_WINSORISE_QUANTILES,
     LTV_MODELS,
     SPEND_REMEDIES,
+    WEIGHT_COLUMN,
     ClvFitError,
     FitResult,
     FloatArray,
     ModelFit,
     _as_float_array,
     _collapse_rows,
+    _weights,
     horizon_in_units,
+    weighted_quantile,
 )
 from tag_warehouse.clv.bgnbd import (
     bgnbd_expected_purchases,
@@ -28,22 +31,35 @@ from tag_warehouse.clv.bgnbd import (
 )
 from tag_warehouse.clv.gamma_gamma import fit_gamma_gamma, gamma_gamma_conditional_mean
 from tag_warehouse.clv.mbgnbd import fit_mbgnbd, mbgnbd_prob_alive
-from tag_warehouse.clv.predict import predict_ltv
+from tag_warehouse.clv.predict import _purchase_predictions, predict_ltv
 
 
 def _format_params(params: Mapping[str, float]) -> str:
     return ", ".join(f"{name}={value:.4g}" for name, value in params.items())
 
 
-def _prediction_problem(values: FloatArray, what: str) -> str:
-    """'' when every value is finite and >= 0, else a sentence saying how many not."""
+def _prediction_problem(
+    values: FloatArray, what: str, counts: FloatArray | None = None
+) -> str:
+    """'' when every value is finite and >= 0, else a sentence saying for how
+    many customers not (``counts``: customers per value, 1 each when None)."""
     bad = ~np.isfinite(values) | (values < 0)
     if not bad.any():
         return ""
+    if counts is None:
+        counts = np.ones(values.size)
     return (
-        f"{int(bad.sum())} of {values.size} customers get a non-finite or negative "
-        f"{what} (e.g. {values[bad][0]:.4g})"
+        f"{int(counts[bad].sum())} of {int(counts.sum())} customers get a non-finite "
+        f"or negative {what} (e.g. {values[bad][0]:.4g})"
     )
+
+
+def _summary_weights(summary: pd.DataFrame) -> FloatArray | None:
+    """The customers per row of a grouped summary (its WEIGHT_COLUMN), or None
+    for a summary with one row per customer."""
+    if WEIGHT_COLUMN not in summary.columns:
+        return None
+    return summary[WEIGHT_COLUMN].to_numpy(np.float64)
 
 
 def fit_gamma_gamma_robust(
@@ -51,6 +67,7 @@ def fit_gamma_gamma_robust(
     m: ArrayLike,
     remedy: str = "winsorise",
     quantiles: Sequence[float] = DEFAULT_WINSORISE_QUANTILES,
+    weights: ArrayLike | None = None,
 ) -> ModelFit:
     """Gamma-Gamma fit with a remedy for heavy-tailed spend; never raises.
 
@@ -62,6 +79,8 @@ def fit_gamma_gamma_robust(
     fit sees the capped values; predictions use each customer's own ``m``
     (``predict_ltv``), so the cap sets the population prior (and the spend of
     one-time buyers) without cutting a large customer's own history.
+    ``weights`` (optional) are customers per row: the quantiles are those of
+    the expanded rows (``weighted_quantile``), so grouped rows get the same cap.
 
     Returns:
         ModelFit "fitted" (spend_remedy "none" or "winsorised" with the cap and
@@ -71,22 +90,26 @@ def fit_gamma_gamma_robust(
         raise ValueError(f"remedy must be one of {SPEND_REMEDIES}, got {remedy!r}")
     x_, m_ = np.broadcast_arrays(_as_float_array(x), _as_float_array(m))
     x_, m_ = x_.ravel(), m_.ravel()
-    usable = (x_ > 0) & (m_ > 0) & np.isfinite(m_)
-    n_used = int(usable.sum())
     try:
-        fit = fit_gamma_gamma(x_, m_)
+        counts = _weights(weights, x_.size, "Gamma-Gamma")
+    except ClvFitError as error:
+        return ModelFit("gamma_gamma", "failed", str(error), None, 0, "none")
+    usable = (x_ > 0) & (m_ > 0) & np.isfinite(m_)
+    n_used = int(counts[usable].sum())
+    try:
+        fit = fit_gamma_gamma(x_, m_, weights=counts)
     except ClvFitError as error:
         first = str(error)
     else:
         return ModelFit("gamma_gamma", "fitted", "", fit, n_used, "none")
     if remedy == "none" or n_used < 2:
         return ModelFit("gamma_gamma", "failed", first, None, n_used, "none")
-    spend = m_[usable]
+    spend, spend_counts = m_[usable], counts[usable]
     last, cap, quantile = first, None, None
     for quantile in quantiles:
-        cap = float(np.quantile(spend, quantile))
+        cap = weighted_quantile(spend, spend_counts, quantile)
         try:
-            fit = fit_gamma_gamma(x_, np.minimum(m_, cap))
+            fit = fit_gamma_gamma(x_, np.minimum(m_, cap), weights=counts)
         except ClvFitError as error:
             last = str(error)
             continue
@@ -107,10 +130,15 @@ def fit_gamma_gamma_robust(
     )
 
 
+def _purchase_columns(summary: pd.DataFrame) -> list[FloatArray]:
+    return [summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")]
+
+
 def _fit_bgnbd_outcome(summary: pd.DataFrame) -> ModelFit:
-    n = len(summary)
+    weights = _summary_weights(summary)
+    n = len(summary) if weights is None else int(weights.sum())
     try:
-        fit = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+        fit = fit_bgnbd(*_purchase_columns(summary), weights=weights)
     except ClvFitError as error:
         return ModelFit("bgnbd", "failed", str(error), None, n)
     return ModelFit("bgnbd", "fitted", "", fit, n)
@@ -118,15 +146,15 @@ def _fit_bgnbd_outcome(summary: pd.DataFrame) -> ModelFit:
 
 def _bgnbd_prediction_problem(fit: FitResult, summary: pd.DataFrame, t: float) -> str:
     """Expected purchases and P(alive) of every distinct (x, t_x, T): finite, >= 0."""
-    (x, t_x, T), _, _ = _collapse_rows(
-        *(summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T"))
+    (x, t_x, T), counts, _ = _collapse_rows(
+        *_purchase_columns(summary), weights=_summary_weights(summary)
     )
     with np.errstate(all="ignore"):
         expected = bgnbd_expected_purchases(fit.params, t, x, t_x, T)
         alive = bgnbd_prob_alive(fit.params, x, t_x, T)
-    return _prediction_problem(expected, "expected purchases") or _prediction_problem(
-        alive, "probability of being alive"
-    )
+    return _prediction_problem(
+        expected, "expected purchases", counts
+    ) or _prediction_problem(alive, "probability of being alive", counts)
 
 
 def fit_clv_models(
@@ -136,6 +164,7 @@ def fit_clv_models(
     annual_discount_rate: float = 0.0,
     spend_remedy: str = "winsorise",
     winsorise_quantiles: Sequence[float] = DEFAULT_WINSORISE_QUANTILES,
+    spend_summary: pd.DataFrame | None = None,
 ) -> dict[str, ModelFit]:
     """Fit BG/NBD and Gamma-Gamma on a summary; a failure is a status, never raised.
 
@@ -146,14 +175,23 @@ def fit_clv_models(
 
     Args:
         summary: ``summarise_transactions`` output (columns frequency, recency,
-            T, monetary_value), one row per customer.
+            T, monetary_value), one row per customer; or, with
+            ``spend_summary``, the distinct (frequency, recency, T) with their
+            customer counts in column ``customers`` (WEIGHT_COLUMN).
         horizon_years, unit, annual_discount_rate: as for ``predict_ltv``; the
             predictions checked are the ones the warehouse will write.
         spend_remedy, winsorise_quantiles: see ``fit_gamma_gamma_robust``.
+        spend_summary: the distinct (frequency, monetary_value) of every
+            customer with their counts (column ``customers``); None when
+            ``summary`` has one row per customer. Grouped input gives the same
+            fits as per-customer input (the weights are counts); only the LTV
+            check differs: it bounds the largest discounted purchases times the
+            largest spend instead of taking each customer's product.
 
     Returns:
         {"bgnbd": ModelFit, "gamma_gamma": ModelFit}.
     """
+    spend_rows = summary if spend_summary is None else spend_summary
     if summary.empty:
         reason = (
             "no customer has a purchase up to the calibration end, so there is "
@@ -161,9 +199,13 @@ def fit_clv_models(
         )
         return {name: ModelFit(name, "failed", reason) for name in LTV_MODELS}
     bgnbd = _fit_bgnbd_outcome(summary)
-    repeat = summary[summary["frequency"] > 0]
+    repeat = spend_rows[spend_rows["frequency"] > 0]
     gamma_gamma = fit_gamma_gamma_robust(
-        repeat["frequency"], repeat["monetary_value"], spend_remedy, winsorise_quantiles
+        repeat["frequency"],
+        repeat["monetary_value"],
+        spend_remedy,
+        winsorise_quantiles,
+        _summary_weights(repeat),
     )
     horizon = horizon_in_units(horizon_years, unit)
     if bgnbd.fit is not None:
@@ -174,14 +216,17 @@ def fit_clv_models(
                 f"is degenerate: {problem}. Too few customers or too little "
                 "repeat buying to fit it."
             )
+    spend = np.zeros(0)
     if gamma_gamma.fit is not None:
-        x = summary["frequency"].to_numpy(np.float64)
-        m = summary["monetary_value"].to_numpy(np.float64)
+        x = spend_rows["frequency"].to_numpy(np.float64)
+        m = spend_rows["monetary_value"].to_numpy(np.float64)
         with np.errstate(all="ignore"):
             spend = gamma_gamma_conditional_mean(
                 gamma_gamma.fit.params, np.where(m > 0, x, 0.0), m
             )
-        problem = _prediction_problem(spend, "expected spend per purchase")
+        problem = _prediction_problem(
+            spend, "expected spend per purchase", _summary_weights(spend_rows)
+        )
         if problem:
             gamma_gamma = gamma_gamma.failed_with(
                 "Gamma-Gamma fit failed: the estimate "
@@ -189,14 +234,20 @@ def fit_clv_models(
             )
     if bgnbd.fit is not None and gamma_gamma.fit is not None:
         with np.errstate(all="ignore"):
-            ltv = predict_ltv(
-                summary,
-                bgnbd.fit,
-                gamma_gamma.fit,
-                horizon_years,
-                unit,
-                annual_discount_rate,
-            )["predicted_ltv"].to_numpy(np.float64)
+            if spend_summary is None:
+                ltv = predict_ltv(
+                    summary,
+                    bgnbd.fit,
+                    gamma_gamma.fit,
+                    horizon_years,
+                    unit,
+                    annual_discount_rate,
+                )["predicted_ltv"].to_numpy(np.float64)
+            else:
+                _, discounted, _ = _purchase_predictions(
+                    summary, bgnbd.fit, horizon_years, unit, annual_discount_rate
+                )
+                ltv = np.array([np.max(discounted) * np.max(spend)])
         problem = _prediction_problem(ltv, "predicted LTV")
         if problem:
             bgnbd = bgnbd.failed_with(
@@ -216,9 +267,12 @@ def fit_mbgnbd_model(summary: pd.DataFrame) -> ModelFit:
     ``fit_clv_models`` because the LTV does not need it (``LTV_MODELS``).
 
     Args:
-        summary: ``summarise_transactions`` output (frequency, recency, T).
+        summary: ``summarise_transactions`` output (frequency, recency, T), or
+            the distinct (frequency, recency, T) with their customer counts in
+            column ``customers`` (WEIGHT_COLUMN): the same fit.
     """
-    n = len(summary)
+    weights = _summary_weights(summary)
+    n = len(summary) if weights is None else int(weights.sum())
     if summary.empty:
         return ModelFit(
             "mbgnbd",
@@ -226,9 +280,9 @@ def fit_mbgnbd_model(summary: pd.DataFrame) -> ModelFit:
             "MBG/NBD fit failed: no customer has a purchase up to the calibration "
             "end, so there is nothing to fit.",
         )
-    columns = [summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")]
+    columns = _purchase_columns(summary)
     try:
-        fit = fit_mbgnbd(*columns)
+        fit = fit_mbgnbd(*columns, weights=weights)
     except ClvFitError as error:
         return ModelFit("mbgnbd", "failed", str(error), None, n)
     (x, t_x, T), _, _ = _collapse_rows(*columns)

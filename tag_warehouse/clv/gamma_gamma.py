@@ -20,6 +20,7 @@ from tag_warehouse.clv._common import (
     _collapse_rows,
     _Factor,
     _unpack_params,
+    _weights,
 )
 from tag_warehouse.clv.optimise import _fit_result, _minimise
 
@@ -120,10 +121,13 @@ def fit_gamma_gamma(
     m: ArrayLike,
     initial_params: ParamsLike | None = None,
     max_iterations: int = 2000,
+    weights: ArrayLike | None = None,
 ) -> FitResult:
     """Maximum-likelihood Gamma-Gamma fit on repeat buyers (x > 0 and m > 0).
 
     Other customers are ignored (``n_customers`` counts the ones used).
+    ``weights`` (optional) are counts: row i stands for weights[i] customers
+    with the same (x, m); the fit equals the one on the expanded rows.
 
     Raises:
         ClvFitError: fewer than 2 repeat buyers with positive spend, optimiser
@@ -132,20 +136,22 @@ def fit_gamma_gamma(
     """
     x_, m_ = np.broadcast_arrays(_as_float_array(x), _as_float_array(m))
     x_, m_ = x_.ravel(), m_.ravel()
+    counts = _weights(weights, x_.size, "Gamma-Gamma")
     usable = (x_ > 0) & (m_ > 0) & np.isfinite(m_)
-    if usable.sum() < 2:
+    n_usable = int(counts[usable].sum())
+    if n_usable < 2:
         raise ClvFitError(
             "Gamma-Gamma fit failed: need at least 2 repeat buyers (frequency > 0) "
-            f"with positive monetary value, found {int(usable.sum())}; use a longer "
+            f"with positive monetary value, found {n_usable}; use a longer "
             "calibration period or check the amount column."
         )
     x_, m_ = x_[usable], m_[usable]
-    (ux, um), weights, _ = _collapse_rows(x_, m_)
-    data = _GammaGammaData.from_rows(ux, um, weights)
+    (ux, um), row_weights, _ = _collapse_rows(x_, m_, weights=counts[usable])
+    data = _GammaGammaData.from_rows(ux, um, row_weights)
     if initial_params is None:
         # p = 1, q = 2 and gamma chosen so the population mean p*gamma/(q-1)
         # matches the average monetary value.
-        initial = np.array([1.0, 2.0, float(m_.mean())])
+        initial = np.array([1.0, 2.0, float(row_weights @ um) / n_usable])
     else:
         initial = np.array(_unpack_params(initial_params, GAMMA_GAMMA_PARAM_NAMES))
 
@@ -162,14 +168,14 @@ def fit_gamma_gamma(
             "per purchase p*gamma/(q-1) is undefined (spend is too heavy-tailed); "
             "cap or remove extreme order amounts, or use a longer calibration period."
         )
-    total_ll = float(weights @ gamma_gamma_log_likelihood(params, ux, um))
+    total_ll = float(row_weights @ gamma_gamma_log_likelihood(params, ux, um))
     return _fit_result(
         "gamma_gamma",
         GAMMA_GAMMA_PARAM_NAMES,
         log_params,
         total_ll,
         nit,
-        x_.size,
+        n_usable,
         message,
     )
 

@@ -142,8 +142,11 @@ def fit_mbgnbd(
     T: ArrayLike,
     initial_params: ParamsLike | None = None,
     max_iterations: int = 2000,
+    weights: ArrayLike | None = None,
 ) -> FitResult:
     """Maximum-likelihood MBG/NBD fit (same machinery as ``fit_bgnbd``).
+
+    ``weights`` (optional): counts of customers per row, as for ``fit_bgnbd``.
 
     Identical (x, t_x, T) rows are collapsed with weights; L-BFGS-B with the
     analytic gradient, then a restarted polish, on log r, log alpha, log a,
@@ -162,6 +165,7 @@ def fit_mbgnbd(
         (x, t_x, T),
         initial_params,
         max_iterations,
+        weights,
     )
 
 

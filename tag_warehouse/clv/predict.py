@@ -61,6 +61,41 @@ def _discounted_alive_purchases(
     return result
 
 
+def _purchase_predictions(
+    summary_df: pd.DataFrame,
+    bgnbd: FitResult,
+    horizon_years: float,
+    unit: str,
+    annual_discount_rate: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per row of ``summary_df`` (frequency, recency, T): the expected purchases
+    over the horizon, the same discounted (equal when the rate is 0) and
+    P(alive), under the BG/NBD ``bgnbd``."""
+    horizon = horizon_in_units(horizon_years, unit)
+    params = _unpack_params(bgnbd.params, BGNBD_PARAM_NAMES)
+    x = summary_df["frequency"].to_numpy(np.float64)
+    t_x = summary_df["recency"].to_numpy(np.float64)
+    T = summary_df["T"].to_numpy(np.float64)
+    prob_alive = np.exp(-_bgnbd_log_alive_odds_inverse(*params, x, t_x, T))
+    # The hypergeometric part depends on (x, T) only: evaluate it per distinct pair.
+    (ux, uT), _, inverse = _collapse_rows(x, T)
+    if x.size:
+        alive_purchases = _bgnbd_alive_purchases(*params, np.float64(horizon), ux, uT)
+        expected = alive_purchases[inverse] * prob_alive
+        if annual_discount_rate > 0:
+            discounted = (
+                _discounted_alive_purchases(
+                    params, ux, uT, horizon_years, unit, annual_discount_rate
+                )[inverse]
+                * prob_alive
+            )
+        else:
+            discounted = expected
+    else:
+        expected = discounted = np.zeros(0)
+    return expected, discounted, prob_alive
+
+
 def predict_ltv(
     summary_df: pd.DataFrame,
     bgnbd: FitResult,
@@ -101,30 +136,11 @@ def predict_ltv(
         raise ValueError(
             f"annual_discount_rate must be >= 0, got {annual_discount_rate}"
         )
-    horizon = horizon_in_units(horizon_years, unit)
-    params = _unpack_params(bgnbd.params, BGNBD_PARAM_NAMES)
+    expected, discounted, prob_alive = _purchase_predictions(
+        summary_df, bgnbd, horizon_years, unit, annual_discount_rate
+    )
     x = summary_df["frequency"].to_numpy(np.float64)
-    t_x = summary_df["recency"].to_numpy(np.float64)
-    T = summary_df["T"].to_numpy(np.float64)
     m = summary_df["monetary_value"].to_numpy(np.float64)
-
-    prob_alive = np.exp(-_bgnbd_log_alive_odds_inverse(*params, x, t_x, T))
-    # The hypergeometric part depends on (x, T) only: evaluate it per distinct pair.
-    (ux, uT), _, inverse = _collapse_rows(x, T)
-    if x.size:
-        alive_purchases = _bgnbd_alive_purchases(*params, np.float64(horizon), ux, uT)
-        expected = alive_purchases[inverse] * prob_alive
-        if annual_discount_rate > 0:
-            discounted = (
-                _discounted_alive_purchases(
-                    params, ux, uT, horizon_years, unit, annual_discount_rate
-                )[inverse]
-                * prob_alive
-            )
-        else:
-            discounted = expected
-    else:
-        expected = discounted = np.zeros(0)
     x_spend = np.where(m > 0, x, 0.0)
     spend = gamma_gamma_conditional_mean(gg.params, x_spend, m)
     return pd.DataFrame(

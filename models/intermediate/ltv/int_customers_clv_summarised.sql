@@ -42,9 +42,15 @@ summarised as (
             {{ days_between('min(order_date)', as_of_date()) }}
             as {{ type_double() }}
         ) / {{ days_per_unit }} as customer_age,
+        {#- a double divided by a double on every engine (PostgreSQL would
+            divide numerics and round once more), so the grouped spend and the
+            Gamma-Gamma fit are the same floats everywhere -#}
         coalesce(
-            sum(case when purchase_day_number > 1 then day_amount end)
-            / nullif(count(*) - 1, 0),
+            cast(
+                sum(case when purchase_day_number > 1 then day_amount end)
+                as {{ type_double() }}
+            )
+            / cast(nullif(count(*) - 1, 0) as {{ type_double() }}),
             0
         ) as monetary_value
     from purchase_days

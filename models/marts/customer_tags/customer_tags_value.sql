@@ -10,34 +10,16 @@ orders_summarised as (
     select * from {{ ref('int_customers_orders_summarised') }}
 ),
 
+ltv_predicted as (
+    select * from {{ ref('int_customers_ltv_predicted') }}
+),
+
+p_alive_predicted as (
+    select * from {{ ref('int_customers_p_alive_predicted') }}
+),
+
 rfm_segmented as (
     select * from {{ ref('int_customers_rfm_segmented') }}
-),
-
-{# A dbt Python model: on an adapter without Python models it is
-   disabled and its metrics are null (DECISIONLOG 2026-11-27). -#}
-ltv_predicted as (
-    {%- if python_models_supported() %}
-        select * from {{ ref('int_customers_ltv_predicted') }}
-    {%- else %}
-        select
-            customer_id,
-            cast(null as {{ type_double() }}) as predicted_ltv
-        from orders_summarised
-    {%- endif %}
-),
-
-{# A dbt Python model: on an adapter without Python models it is
-   disabled and its metrics are null (DECISIONLOG 2026-11-27). -#}
-p_alive_predicted as (
-    {%- if python_models_supported() %}
-        select * from {{ ref('int_customers_p_alive_predicted') }}
-    {%- else %}
-        select
-            customer_id,
-            cast(null as {{ type_double() }}) as p_alive
-        from orders_summarised
-    {%- endif %}
 ),
 
 metrics as (
@@ -56,12 +38,12 @@ metrics as (
         rfm_segmented.rfm_f_cut,
         rfm_segmented.rfm_m_cut
     from orders_summarised
-    inner join rfm_segmented
-        on orders_summarised.customer_id = rfm_segmented.customer_id
     inner join ltv_predicted
         on orders_summarised.customer_id = ltv_predicted.customer_id
     inner join p_alive_predicted
         on orders_summarised.customer_id = p_alive_predicted.customer_id
+    inner join rfm_segmented
+        on orders_summarised.customer_id = rfm_segmented.customer_id
 ),
 
 scored as (

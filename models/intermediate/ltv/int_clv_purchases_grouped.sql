@@ -1,0 +1,25 @@
+{#- The distinct (x, t_x, T) of the CLV summary with the number of customers
+    behind each: all the BG/NBD and MBG/NBD likelihoods read (a customer enters
+    them only through x, t_x and T), and the rows the SQL scoring evaluates the
+    hypergeometric series on. A few thousand rows whatever the customer count;
+    the client-side fit (scripts/clv.py fit) pulls it from PostgreSQL or
+    Spark. Empty when the summary is. -#}
+{{ config(materialized='table') }}
+
+with
+
+summarised as (
+    select * from {{ ref('int_customers_clv_summarised') }}
+),
+
+grouped as (
+    select
+        frequency,
+        recency,
+        customer_age,
+        count(*) as customers
+    from summarised
+    group by frequency, recency, customer_age
+)
+
+select * from grouped
