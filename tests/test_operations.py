@@ -806,7 +806,7 @@ def test_each_tag_change_has_its_cause(
             "+customer_tags_behavior",
             "customer_tags_behavior_snapshot",
             "tag_rule_fingerprints",
-            "int_tag_snapshot_versions_unpivoted",
+            "int_tag_history_versions_unpivoted",
             "customer_tag_changes",
             *MODELS_ONLY,
         ],

@@ -1,7 +1,7 @@
 {#- Health of every tag's rule, one row per build and tag: how many customers
     are unknown or other (a rule whose input is missing or unmapped), how
     concentrated the values are, and how many customers' tag changed at the
-    latest snapshot, so a stale rule (nothing ever changes) or a broken one
+    latest build in its mart's history, so a stale rule (nothing ever changes) or a broken one
     (everything changes, or all unknown) shows. Rule values (the marts), not
     manual overrides. A test warns when unknown_share exceeds var
     tag_health_max_unknown_share. Shares are cast to a double on every engine
@@ -22,10 +22,10 @@ rule_tags as (
 ),
 
 versions as (
-    select * from {{ ref('int_tag_snapshot_versions_unpivoted') }}
+    select * from {{ ref('int_tag_history_versions_unpivoted') }}
 ),
 
-{# the rule-value changes of the snapshots: a new customer's first value and a
+{# the rule-value changes of the history: a new customer's first value and a
    manual override are not the rule changing a customer #}
 changes as (
     select * from {{ ref('customer_tag_changes') }}

@@ -1,7 +1,7 @@
 {#- Do tags predict what they claim? One row per (as_of_date, tag, value): the
     customers who held the value at a past build and what they did in the
     tag_backtest_horizon_days days after it. The past tags come from the tag
-    history (the snapshots, unpivoted), not from a recomputation: the base date
+    history (models/history, unpivoted), not from a recomputation: the base date
     (tags_as_of) is the latest build recorded in tag_rule_fingerprints at least
     the horizon before as_of_date, and a customer's value is its latest version
     recorded on or before it. The outcomes are the completed clean orders dated
@@ -22,7 +22,7 @@
 with
 
 versions as (
-    select * from {{ ref('int_tag_snapshot_versions_unpivoted') }}
+    select * from {{ ref('int_tag_history_versions_unpivoted') }}
 ),
 
 builds as (
