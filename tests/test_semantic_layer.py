@@ -24,7 +24,6 @@ PROJECT_ENTRIES = (
     "models",
     "macros",
     "seeds",
-    "snapshots",
     "tests",
     "analyses",
     "tag_warehouse",

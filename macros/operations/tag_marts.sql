@@ -67,7 +67,7 @@
             {%- endfor -%}
             {%- do selects.append(
                 "select " ~ columns | join(", ") ~ ", '" ~ mart ~ "' as mart, '"
-                ~ tag ~ "' as tag, cast(" ~ tag ~ " as varchar) as " ~ value_alias
+                ~ tag ~ "' as tag, cast(" ~ tag ~ " as " ~ dbt.type_string() ~ ") as " ~ value_alias
                 ~ extra | join("") ~ " from " ~ mart ~ suffix
             ) -%}
         {%- endfor -%}

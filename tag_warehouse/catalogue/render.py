@@ -38,7 +38,7 @@ from tag_warehouse.catalogue.load import (
     Catalogue,
     Dimension,
 )
-from tag_warehouse.catalogue.render_audiences import HISTORY_DIR, audience_files
+from tag_warehouse.catalogue.render_audiences import HISTORY_DIR, TEXT, audience_files
 from tag_warehouse.catalogue.schema import Bands, Labels, Tag, VarRef
 
 MARTS_DIR = "models/marts/customer_tags"
@@ -512,7 +512,8 @@ def history_sql(dim: Dimension) -> str:
                 " (history_slice_config). int_tag_history_versions_unpivoted"
                 " derives the versions in as_of_date order."
             ),
-            f"{{{{ config(tags=['{dim.spec.cadence}'], **history_slice_config()) }}}}",
+            f"{{{{ config(tags=['{dim.spec.cadence}'],"
+            " on_schema_change='append_new_columns', **history_slice_config()) }}",
             "",
             f"{{{{ tag_history_select(ref('{mart}'), '{mart}') }}}}",
             "",
@@ -1006,10 +1007,10 @@ def unit_tests(cat: Catalogue) -> dict[str, Any]:
 def _value_sql(cat: Catalogue, column: str, is_tag: bool) -> str:
     metric = cat.metrics.get(column)
     if is_tag or metric is None or metric.value_type in ("integer", "text", "date"):
-        return f"cast({column} as varchar)"
+        return f"cast({column} as {TEXT})"
     # two decimals through a decimal cast: round(double, int) is missing on
     # PostgreSQL, a cast rounds the same on DuckDB, PostgreSQL and Spark
-    return f"cast(cast({column} as decimal(18, 2)) as varchar)"
+    return f"cast(cast({column} as decimal(18, 2)) as {TEXT})"
 
 
 def _literal_parts(text: str) -> list[str]:
@@ -1195,7 +1196,7 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
             )
         )
     body = "\n            ".join(whens)
-    return f"case cast({tag.name} as varchar)\n            {body}\n        end"
+    return f"case cast({tag.name} as {TEXT})\n            {body}\n        end"
 
 
 def _category_reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
@@ -1222,7 +1223,7 @@ def _category_reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
         return _concat(_template_parts(template, values), "        ")
     body = "\n            ".join(whens)
     return (
-        f"case cast({tag.name} as varchar)\n            {body}\n"
+        f"case cast({tag.name} as {TEXT})\n            {body}\n"
         f"            else\n                {default}\n        end"
     )
 
@@ -1258,7 +1259,7 @@ def unpivoted_sql(cat: Catalogue) -> str:
                 "        as_of_date,\n"
                 f"        '{dim.mart}' as mart,\n"
                 f"        '{tag.name}' as tag,\n"
-                f"        cast({tag.name} as varchar) as rule_value,\n"
+                f"        cast({tag.name} as {TEXT}) as rule_value,\n"
                 f"        {reason_sql(cat, tag, 'zh')} as reason_zh,\n"
                 f"        {reason_sql(cat, tag, 'en')} as reason_en\n"
                 f"    from {dim.mart}"

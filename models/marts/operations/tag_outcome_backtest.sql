@@ -9,14 +9,9 @@
     silent_share (no order: 1 - repurchase_share) and mean_spend (over all the
     group's customers, 0 for the silent ones). No build far enough back: no rows
     (build as of as_of_date - horizon first, docs/operations.md). Kept across
-    builds like tag_health (delete+insert on as_of_date; Spark keeps the last
-    build only). The catalogue's expected_outcome orders are tested on it. -#}
-{{ config(
-    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='append_new_columns',
-) }}
+    builds like tag_health (delete+insert on as_of_date; insert_overwrite of
+    the as_of_date partition on Spark). The catalogue's expected_outcome orders are tested on it. -#}
+{{ config(on_schema_change='append_new_columns', **history_slice_config()) }}
 {%- set horizon_days = var('tag_backtest_horizon_days') %}
 
 with
