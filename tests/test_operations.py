@@ -497,7 +497,7 @@ def test_history_built_out_of_order_equals_the_in_order_one(
     pd.testing.assert_frame_equal(
         changes.drop(columns="cause"), expected.drop(columns="cause")
     )
-    after_last = changes["changed_as_of"] > dt.date.fromisoformat(DATES[1])
+    after_last = changes["changed_as_of"] > pd.Timestamp(DATES[1])
     assert changes["cause"][~after_last].equals(expected["cause"][~after_last])
     differs = changes["cause"] != expected["cause"]
     assert set(changes["cause"][differs]) <= {"time"}

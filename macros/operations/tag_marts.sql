@@ -56,7 +56,7 @@
 {#- `union all` of one select per tag of every mart: the given columns, the mart,
     the tag and the tag's value as text (value_alias), then extra_columns (where
     `{tag}` stands for the tag's name), from the relation or CTE named
-    <mart><suffix>. Unpivots marts and snapshots into one row per tag. -#}
+    <mart><suffix>. Unpivots marts and histories into one row per tag. -#}
 {% macro union_tag_columns(columns, value_alias, suffix='', extra_columns=[], marts=none) %}
     {%- set selects = [] -%}
     {%- for mart, tags in (marts or tag_marts()).items() -%}

@@ -41,7 +41,8 @@ registry as (
 
 numbered as (
     select
-        {{ row_number_in_input_order() }} as override_row,
+        cast({{ row_number_in_input_order() }} as {{ dbt.type_bigint() }})
+            as override_row,
         {{ clean_key('cast(customer_id as ' ~ text ~ ')') }} as customer_id,
         lower({{ clean_text('cast(tag as ' ~ text ~ ')') }}) as tag,
         lower({{ clean_text('cast(value as ' ~ text ~ ')') }}) as value,
@@ -63,11 +64,7 @@ parsed as (
 overlapping_overrides as (
     select
         parsed.override_row,
-        {{ dbt.listagg(
-            'cast(other.override_row as ' ~ text ~ ')',
-            "', '",
-            'order by other.override_row',
-        ) }} as overlapping_rows
+        {{ sorted_text_agg('other.override_row', "', '") }} as overlapping_rows
     from parsed
     inner join parsed as other
         on
