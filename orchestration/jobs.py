@@ -53,8 +53,7 @@ CADENCES = (
         "monthly",
         "fqn:*",
         "0 4 1 * *",
-        "Raw freshness, every seed, model and test, then publish and the"
-        " dashboard.",
+        "Raw freshness, every seed, model and test, then publish and the dashboard.",
     ),
 )
 
