@@ -3,7 +3,11 @@
     customer's row of customer_audiences at its as_of_date, and rebuilding a date
     replaces that date's slice (history_slice_config). audience_membership_history
     reads it in as_of_date order. -#}
-{{ config(tags=['audiences', 'operations'], on_schema_change='append_new_columns', **history_slice_config()) }}
+{{ config(
+    tags=['audiences', 'operations'],
+    on_schema_change='append_new_columns',
+    **history_slice_config(),
+) }}
 
 select
     customer_id,

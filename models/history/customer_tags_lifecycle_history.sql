@@ -4,6 +4,10 @@
     tag columns of tag_history_marts(), a deprecated tag's column null), and
     rebuilding a date replaces that date's slice (history_slice_config).
     int_tag_history_versions_unpivoted derives the versions in as_of_date order. -#}
-{{ config(tags=['daily'], on_schema_change='append_new_columns', **history_slice_config()) }}
+{{ config(
+    tags=['daily'],
+    on_schema_change='append_new_columns',
+    **history_slice_config(),
+) }}
 
 {{ tag_history_select(ref('customer_tags_lifecycle'), 'customer_tags_lifecycle') }}

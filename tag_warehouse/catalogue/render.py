@@ -512,8 +512,11 @@ def history_sql(dim: Dimension) -> str:
                 " (history_slice_config). int_tag_history_versions_unpivoted"
                 " derives the versions in as_of_date order."
             ),
-            f"{{{{ config(tags=['{dim.spec.cadence}'],"
-            " on_schema_change='append_new_columns', **history_slice_config()) }}",
+            "{{ config(",
+            f"    tags=['{dim.spec.cadence}'],",
+            "    on_schema_change='append_new_columns',",
+            "    **history_slice_config(),",
+            ") }}",
             "",
             f"{{{{ tag_history_select(ref('{mart}'), '{mart}') }}}}",
             "",

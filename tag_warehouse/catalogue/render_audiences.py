@@ -259,8 +259,11 @@ def audience_history_sql(cat: Catalogue) -> str:
                 " (history_slice_config). audience_membership_history reads it in"
                 " as_of_date order."
             ),
-            "{{ config(tags=['audiences', 'operations'],"
-            " on_schema_change='append_new_columns', **history_slice_config()) }}",
+            "{{ config(",
+            "    tags=['audiences', 'operations'],",
+            "    on_schema_change='append_new_columns',",
+            "    **history_slice_config(),",
+            ") }}",
             "",
             "select",
             "    customer_id,",
