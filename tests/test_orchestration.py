@@ -265,6 +265,7 @@ def test_a_failing_dbt_test_stops_the_publish(
         "models",
         "macros",
         "seeds",
+        "snapshots",
         "analyses",
         "catalogue",
         "tag_warehouse",

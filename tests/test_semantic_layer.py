@@ -24,6 +24,7 @@ PROJECT_ENTRIES = (
     "models",
     "macros",
     "seeds",
+    "snapshots",
     "tests",
     "analyses",
     "tag_warehouse",
