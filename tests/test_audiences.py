@@ -207,7 +207,7 @@ def test_drafts_only_preview_deprecated_leave_with_an_explicit_change() -> None:
     assert f"'{third.name}' as audience" not in members
     assert f"'{second.name}' as audience" in preview
     assert "schema='preview'" in preview
-    assert f"cast(null as varchar) as {third.name}" in wide
+    assert f"cast(null as {{{{ dbt.type_string() }}}}) as {third.name}" in wide
     assert second.name not in wide
     assert f"    {first.name},\n    {third.name},\n" in history
     registry = files["seeds/audience_registry.csv"]
