@@ -468,7 +468,8 @@ def test_history_built_out_of_order_equals_the_in_order_one(
     after the last build: staging holds the events up to the build's date, so a
     change at d3 seen from the d2 build finds no event after d2 (data -> time;
     docs/operations.md: end a backfill with the latest date). Building d2 once
-    more replaces its slice: history and change log unchanged."""
+    more replaces its slice: history and change log unchanged. Tag health of d1
+    and d2, which reads the history up to its date, is the in-order one."""
     without_new = tmp_path / "raw_before_new_customer"
     write(dated_builds.tables, without_new, "parquet")
     workdir = tmp_path / "out_of_order"
@@ -476,7 +477,7 @@ def test_history_built_out_of_order_equals_the_in_order_one(
     def build(as_of: str) -> DbtRun:
         raw_dir = without_new if as_of == DATES[0] else dated_builds.raw_dir
         run = run_dbt(
-            ["build", "--select", "+customer_tag_changes", *MODELS_ONLY],
+            ["build", "--select", "+customer_tag_changes", "tag_health", *MODELS_ONLY],
             workdir,
             raw_dir,
             as_of,
@@ -503,6 +504,16 @@ def test_history_built_out_of_order_equals_the_in_order_one(
     assert set(changes["cause"][differs]) <= {"time"}
     assert set(expected["cause"][differs]) <= {"data"}
     assert set(changes["cause"]) >= {"new_customer", "override_applied", "data"}
+
+    # tag health of d1 and d2 reads the history up to its date: as in order (d3's
+    # row was built first, when the history held d3 alone)
+    health = (
+        f"select * from marts.tag_health where as_of_date < '{DATES[2]}'"
+        " order by as_of_date, tag"
+    )
+    pd.testing.assert_frame_equal(
+        table(third, health), table(dated_builds.last, health)
+    )
 
     rebuilt = build(DATES[1])
     for mart, frame in histories(rebuilt).items():

@@ -17,15 +17,20 @@ rule_tags as (
     select * from {{ ref('int_customer_tags_unpivoted') }}
 ),
 
+{# the history up to this build's date: a date built after a later one gets
+   the row an in-order build would have given it #}
 versions as (
     select * from {{ ref('int_tag_history_versions_unpivoted') }}
+    where as_of_date <= {{ as_of_date() }}
 ),
 
 {# the rule-value changes of the history: a new customer's first value and a
    manual override are not the rule changing a customer #}
 changes as (
     select * from {{ ref('customer_tag_changes') }}
-    where cause in ('rule', 'data', 'time')
+    where
+        cause in ('rule', 'data', 'time')
+        and changed_as_of <= {{ as_of_date() }}
 ),
 
 registry as (
