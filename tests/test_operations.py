@@ -477,7 +477,7 @@ def test_history_built_out_of_order_equals_the_in_order_one(
     def build(as_of: str) -> DbtRun:
         raw_dir = without_new if as_of == DATES[0] else dated_builds.raw_dir
         run = run_dbt(
-            ["build", "--select", "+customer_tag_changes", "tag_health", *MODELS_ONLY],
+            ["build", "--select", "+customer_tag_changes", "+tag_health", *MODELS_ONLY],
             workdir,
             raw_dir,
             as_of,
