@@ -1,7 +1,7 @@
 {#- Customer-level migration matrix of one tag between two dates, from the tag
-    snapshots: how many customers went from each value to each value (e.g. how
+    history: how many customers went from each value to each value (e.g. how
     many vip became important). A customer's value on a date is the latest
-    version its snapshot recorded for a build with as_of_date on or before it.
+    version its mart's history holds for a build with as_of_date on or before it.
     Vars: migration_tag (default customer_level); migration_to_tag (default the
     same tag: set it to ask e.g. how many vip customers became lifecycle at_risk);
     migration_from_date and migration_to_date (default: the two latest
@@ -21,7 +21,7 @@
 with
 
 versions as (
-    select * from {{ ref('int_tag_snapshot_versions_unpivoted') }}
+    select * from {{ ref('int_tag_history_versions_unpivoted') }}
 ),
 
 tag_versions as (

@@ -1,6 +1,6 @@
 """The warehouse as Dagster assets.
 
-- every dbt model, seed and snapshot is an asset of one `@dbt_assets` definition
+- every dbt model and seed is an asset of one `@dbt_assets` definition
   (dagster-dbt), its dbt tests are asset checks; one run is one `dbt build` of the
   selected nodes with `as_of_date` = the run's partition (a day);
 - the raw sources are external assets with one blocking check each, computed by
@@ -63,7 +63,7 @@ PUBLISHED = AssetKey("published_marts")
 DASHBOARD = AssetKey("dashboard")
 # Files whose change changes the dbt manifest (the parse is redone when one is
 # newer than it).
-_PROJECT_INPUTS = ("models", "macros", "seeds", "snapshots", "tests", "analyses")
+_PROJECT_INPUTS = ("models", "macros", "seeds", "tests", "analyses")
 _PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md", ".py"}
 
 
@@ -125,8 +125,8 @@ def prepared_project(project_dir: Path = ROOT) -> DbtProject:
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """dbt nodes grouped by layer: raw, staging, intermediate, semantic, seeds,
-    snapshots, and the marts by their folder (marts_customer_tags,
+    """dbt nodes grouped by layer: raw, staging, intermediate, history, semantic,
+    seeds, and the marts by their folder (marts_customer_tags,
     marts_operations, marts_audiences: one graph of every mart is too large to
     read). The dbt tags, e.g. the cadence, become Dagster tags."""
 
@@ -169,14 +169,14 @@ def _run_partition(context: AssetCheckExecutionContext) -> str | None:
 
 
 def build_dbt_assets(project: DbtProject) -> Any:
-    """Every model, seed and snapshot of the project (tests as checks)."""
+    """Every model and seed of the project (tests as checks)."""
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         name="warehouse_dbt",
         partitions_def=DAILY,
-        # One run per day: the snapshots record one as_of_date per build, in order.
+        # One run per day: a run is one as_of_date (its history slice).
         backfill_policy=BackfillPolicy.multi_run(1),
         dagster_dbt_translator=TRANSLATOR,
     )

@@ -39,7 +39,7 @@ CADENCES = (
         "daily",
         "+tag:daily tag:operations",
         "0 2 * * *",
-        "Raw freshness, the daily marts and everything upstream, their snapshots,"
+        "Raw freshness, the daily marts and everything upstream, their history,"
         " the operations tables, then publish and the dashboard.",
     ),
     (
@@ -47,14 +47,13 @@ CADENCES = (
         "+tag:weekly tag:operations",
         "0 3 * * 1",
         "Raw freshness, the weekly (value) mart and everything upstream, its"
-        " snapshot, the operations tables, then publish and the dashboard.",
+        " history, the operations tables, then publish and the dashboard.",
     ),
     (
         "monthly",
         "fqn:*",
         "0 4 1 * *",
-        "Raw freshness, every seed, model, snapshot and test, then publish and the"
-        " dashboard.",
+        "Raw freshness, every seed, model and test, then publish and the dashboard.",
     ),
 )
 

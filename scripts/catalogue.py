@@ -1,4 +1,4 @@
-"""Generate the tag marts, registry, docs, tests and snapshots from the catalogue.
+"""Generate the tag marts, registry, docs, tests and history models from the catalogue.
 
     python scripts/catalogue.py generate   # validate catalogue/*.yml, write the files
     python scripts/catalogue.py check      # fail when a generated file is stale

@@ -62,7 +62,7 @@ UI: dict[str, dict[str, str]] = {
         "migration_note": "Recorded customer_level changes from {start} to {end} "
         "(rows: old level, columns: new level).",
         "migration_missing": "No tag history published (table customer_tag_changes "
-        "is absent): run the snapshots to record changes.",
+        "is absent): build the tag history (dbt build) to record changes.",
         "migration_empty": "The tag history records no customer_level change yet.",
         "new": "(new)",
         "tags": "Customers per tag value",

@@ -133,8 +133,8 @@ def demo_build(
 def rebuild_under_readers(
     tmp_path_factory: pytest.TempPathFactory, demo_build: DbtRun, demo_raw_dir: Path
 ) -> Rebuild:
-    """A copy of demo_build, published, then rebuilt a month later (models and
-    snapshots: the tag history gets changes) and republished while a reader process
+    """A copy of demo_build, published, then rebuilt a month later (every model:
+    the tag history gets changes) and republished while a reader process
     queries the published marts (tests/published_reader.py)."""
     workdir = tmp_path_factory.mktemp("rebuild")
     outcome = rebuild_while_reading(

@@ -31,7 +31,7 @@ AS_OF = "2026-06-30"
 # unknown).
 SMALL_DATA_VARS = {"ltv_enabled": False, "churn_risk_enabled": False}
 # For builds whose tests only look at the outputs (the data and unit tests run in
-# the session builds dirty_build and demo_build): seeds, models and snapshots.
+# the session builds dirty_build and demo_build): seeds and models.
 MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]
 # Where run_dbt keeps one parsed project (dbt's partial_parse.msgpack) per set of
 # vars, shared by the xdist workers (tests/conftest.py sets it for the session).

@@ -84,7 +84,7 @@ def reader_loop(
 
 @dataclass
 class Rebuild:
-    """A warehouse rebuilt (models + snapshots) and republished under readers."""
+    """A warehouse rebuilt (every model) and republished under readers."""
 
     warehouse: Path
     out_dir: Path
@@ -101,7 +101,7 @@ def rebuild_while_reading(
     source_db: Path, raw_dir: Path, workdir: Path, as_of: str
 ) -> Rebuild:
     """Copy source_db, publish it, start a reader process, rebuild the copy for as_of
-    (every model and snapshot, so the tag history records the changes), publish again
+    (every model, so the tag history records the changes), publish again
     and stop the reader once it has had time to query the new version."""
     from dbt_helpers import run_dbt  # imports dbt: not in the reader's process
 
@@ -121,7 +121,7 @@ def rebuild_while_reading(
             time.sleep(0.05)
         if not ready.exists():
             raise RuntimeError("the reader never completed a query")
-        build = ["build", "--resource-type", "model", "--resource-type", "snapshot"]
+        build = ["build", "--resource-type", "model"]
         rebuild = run_dbt(build, workdir, raw_dir, as_of=as_of)
         if rebuild.success:
             second = publish(warehouse, out)

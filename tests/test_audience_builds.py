@@ -1,7 +1,7 @@
 """Audiences across builds (issue #17): one small generated data set (300
-customers) built for three as_of dates in order, each snapshotted, with the CRM
-sync run between builds: a full load, an export left unacknowledged across a
-rebuild (the crash), its re-export, then the next change-only export.
+customers) built for three as_of dates in order (each writes its history slice),
+with the CRM sync run between builds: a full load, an export left unacknowledged
+across a rebuild (the crash), its re-export, then the next change-only export.
 
 Membership, history, sizes and every export are compared with values computed
 here from what each build's customer_profile and customer_tags held."""
@@ -37,7 +37,7 @@ BUILD = [
     "--select",
     "+tag:audiences",
     "resource_type:test,path:models/marts/audiences",
-    "resource_type:test,path:snapshots/_snapshots_audiences.yml",
+    "resource_type:test,path:models/history/_history_audiences__models.yml",
     "--indirect-selection",
     "empty",
     "--exclude-resource-type",

@@ -183,7 +183,7 @@ def test_holdout_rule_is_the_spec_md5_rule() -> None:
 
 def test_drafts_only_preview_deprecated_leave_with_an_explicit_change() -> None:
     """A draft audience is only in the preview model; a deprecated one leaves
-    audience_members but keeps a null column in the history snapshot."""
+    audience_members but keeps a null column in the history model."""
     from dataclasses import replace
 
     from tag_warehouse.catalogue.render_audiences import audience_files
@@ -201,14 +201,14 @@ def test_drafts_only_preview_deprecated_leave_with_an_explicit_change() -> None:
     members = files["models/marts/audiences/audience_members.sql"]
     preview = files["models/marts/preview/preview_audience_members.sql"]
     wide = files["models/marts/audiences/customer_audiences.sql"]
-    snapshot = files["snapshots/customer_audiences_snapshot.sql"]
+    history = files["models/history/customer_audiences_history.sql"]
     assert f"'{first.name}' as audience" in members
     assert f"'{second.name}' as audience" not in members
     assert f"'{third.name}' as audience" not in members
     assert f"'{second.name}' as audience" in preview
     assert "schema='preview'" in preview
-    assert f"cast(null as varchar) as {third.name}" in wide
+    assert f"cast(null as {{{{ dbt.type_string() }}}}) as {third.name}" in wide
     assert second.name not in wide
-    assert f"'{first.name}', '{third.name}'" in snapshot
+    assert f"    {first.name},\n    {third.name},\n" in history
     registry = files["seeds/audience_registry.csv"]
     assert f"{second.name},draft," in registry

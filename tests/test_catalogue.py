@@ -38,7 +38,7 @@ SERVICE = "catalogue/tags/service.yml"
 
 def test_generated_files_match_the_catalogue() -> None:
     """The drift test: every committed generated file (marts, declared metrics,
-    yml, docs, unit tests, registry and label seeds, tag_marts(), snapshots, the
+    yml, docs, unit tests, registry and label seeds, tag_marts(), history models, the
     customer_profile yml, the tag table of docs/tags.md, the catalogue vars) is what
     `scripts/catalogue.py generate` writes."""
     assert check(ROOT) == []
@@ -547,7 +547,7 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
             assert occasional[0][1] == "近365天电话联系 1 次（= 1）"
             assert occasional[0][3] == "Occasional"
         history = con.execute(
-            "select count(phone_contact) from snapshots.customer_tags_service_snapshot"
+            "select count(phone_contact) from history.customer_tags_service_history"
         ).fetchall()[0][0]
         assert history == sum(mart.values())
         profile = con.execute(
@@ -651,7 +651,7 @@ def test_a_tag_added_in_yaml_alone_reaches_everything(
             )
         ]
         kept = con.execute(
-            "select count(*) from snapshots.customer_tags_service_snapshot"
+            "select count(*) from history.customer_tags_service_history"
             " where phone_contact is not null"
         ).fetchall()[0][0]
         assert kept == sum(mart.values())

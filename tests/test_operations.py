@@ -1,13 +1,14 @@
-"""Tag operations: history (snapshots, customer_tag_changes, the migration matrix),
+"""Tag operations: history (models/history, customer_tag_changes, the migration matrix),
 back-dated builds, manual review overrides, the unified long table and profile,
 and tag health.
 
 The demo build (session fixture) checks the operations tables against the marts.
-A small generated data set is built for three as_of dates in order, snapshotting
-after each, with an overrides file whose rows become valid and expire over those
-dates and a customer added to the raw data after the first build; the recorded
-changes (and their causes), the applied overrides and the migration matrix are
-compared with values computed here from the three builds' marts.
+A small generated data set is built for three as_of dates in order (each build
+writes its slice of the history), with an overrides file whose rows become valid
+and expire over those dates and a customer added to the raw data after the first
+build; the recorded changes (and their causes), the applied overrides and the
+migration matrix are compared with values computed here from the three builds'
+marts. The same dates built out of order give the same history.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ MARTS = sorted({row["mart"] for row in REGISTRY})
 DATES = ["2026-04-30", "2026-05-31", "2026-06-30"]
 # Added to the raw customers after the first build: first seen at DATES[1].
 NEW_CUSTOMER = "C09999999"
-SNAPSHOT_CAUSES = ("rule", "data", "time")
+HISTORY_CAUSES = ("rule", "data", "time")
 OVERRIDE_COLUMNS = [
     "customer_id",
     "tag",
@@ -61,12 +62,12 @@ OVERRIDE_COLUMNS = [
 
 
 def operations_build(with_tests: bool) -> list[str]:
-    """`dbt build` of the operations models, their parents and the snapshots;
+    """`dbt build` of the operations models and their parents (the history models);
     with the operations tests only, or with no test (the demo build runs them all)."""
     tests = [
         "resource_type:test,path:models/marts/operations",
         "resource_type:test,path:models/intermediate/operations",
-        "resource_type:test,path:snapshots",
+        "resource_type:test,path:models/history",
     ]
     return [
         "build",
@@ -109,32 +110,40 @@ def write_overrides(path: Path, rows: list[dict[str, str]]) -> None:
 # ---- the demo build: long table, profile, health against the marts -------------
 
 
-def test_snapshots_check_only_the_registry_tag_columns(demo_build: DbtRun) -> None:
+def test_history_models_keep_the_registry_tag_columns(demo_build: DbtRun) -> None:
+    """One history model per tag mart (and the audiences'), incremental with one
+    slice per as_of_date (delete+insert on DuckDB), tagged with the mart's cadence,
+    holding the key, the date, every tag column and recorded_at."""
     manifest = json.loads((demo_build.target_path / "manifest.json").read_text())
-    snapshots = {
-        node["name"]: node
+    assert not [
+        node
         for node in manifest["nodes"].values()
         if node["resource_type"] == "snapshot"
+    ]
+    histories = {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "history"
     }
     # one per tag mart, and the audiences' (tests/test_audience_builds.py)
-    audiences = {"customer_audiences_snapshot"}
-    assert set(snapshots) == {f"{mart}_snapshot" for mart in MARTS} | audiences
+    audiences = {"customer_audiences_history"}
+    assert set(histories) == {f"{mart}_history" for mart in MARTS} | audiences
     for mart in MARTS:
-        config = snapshots[f"{mart}_snapshot"]["config"]
+        config = histories[f"{mart}_history"]["config"]
         tags = [row["tag"] for row in REGISTRY if row["mart"] == mart]
-        assert config["strategy"] == "check"
-        assert config["unique_key"] == "customer_id"
-        assert config["check_cols"] == tags
+        assert config["materialized"] == "incremental"
+        assert config["incremental_strategy"] == "delete+insert"
+        assert config["unique_key"] == "as_of_date"
         assert TAGS[tags[0]]["cadence"] in config["tags"]
         columns = [
             name
             for (name,) in demo_build.query(
                 "select column_name from information_schema.columns"
-                f" where table_schema = 'snapshots' and table_name = '{mart}_snapshot'"
-                " and column_name not like 'dbt_%' order by ordinal_position"
+                f" where table_schema = 'history' and table_name = '{mart}_history'"
+                " order by ordinal_position"
             )
         ]
-        assert columns == ["customer_id", "as_of_date", *tags]
+        assert columns == ["customer_id", "as_of_date", *tags, "recorded_at"]
 
 
 def test_customer_tags_is_the_marts_in_long_form(demo_build: DbtRun) -> None:
@@ -211,7 +220,7 @@ def test_tag_health_reports_unknown_and_other_shares(demo_build: DbtRun) -> None
         assert health.loc[tag, "top_value_share"] == pytest.approx(
             counts.max() / len(rows)
         )
-        # One snapshot so far: nothing changed yet.
+        # One build of the history so far: nothing changed yet.
         assert health.loc[tag, "changed_customers"] == 0
     results = json.loads((demo_build.target_path / "run_results.json").read_text())
     status = next(
@@ -223,7 +232,7 @@ def test_tag_health_reports_unknown_and_other_shares(demo_build: DbtRun) -> None
     assert status == ("warn" if len(over) else "pass"), over
 
 
-# ---- three back-dated builds in order, each snapshotted ------------------------
+# ---- three back-dated builds in order, each writing its history slice ---------
 
 
 @dataclass
@@ -321,7 +330,7 @@ def dated_builds(tmp_path_factory: pytest.TempPathFactory) -> DatedBuilds:
 
 
 def expected_changes(marts: dict[str, pd.DataFrame]) -> set[tuple[Any, ...]]:
-    """The changes check snapshots taken after each build must record: per mart, a
+    """The changes the history of the three builds must give: per mart, a
     customer's row gets a new version (dated by the build's as_of_date) when any of
     its tags differs from the previous build; each differing tag is one change,
     from the value of the customer's previous version. A customer first seen at a
@@ -393,7 +402,7 @@ def test_rfm_cut_history_keeps_one_row_per_build(dated_builds: DatedBuilds) -> N
         assert population == (segments != "none").sum() > 0
 
 
-def test_snapshots_record_exactly_the_tag_changes(dated_builds: DatedBuilds) -> None:
+def test_history_records_exactly_the_tag_changes(dated_builds: DatedBuilds) -> None:
     recorded = dated_builds.last.query(
         "select customer_id, dimension, tag, old_value, new_value, changed_as_of,"
         " previous_as_of from marts.customer_tag_changes"
@@ -405,14 +414,114 @@ def test_snapshots_record_exactly_the_tag_changes(dated_builds: DatedBuilds) -> 
     assert len(recorded) == len(set(recorded))
     assert set(recorded) == expected
     versions = dated_builds.last.scalar(
-        "select count(*) from snapshots.customer_tags_basic_snapshot"
+        "select count(*) from intermediate.int_tag_history_versions_unpivoted"
+        " where tag = 'region'"
     )
     # the basic tags never change here: one version per customer, the new one too
     last = dated_builds.marts[DATES[-1]]
     assert versions == len(last.loc[(slice(None), "region"), :])
 
 
-def test_tag_health_shows_changes_since_the_previous_snapshot(
+CHANGE_LOG = (
+    "select customer_id, dimension, tag, old_value, new_value, change_type,"
+    " changed_as_of, previous_as_of, cause from marts.customer_tag_changes"
+)
+
+
+def histories(run: DbtRun) -> dict[str, pd.DataFrame]:
+    """Each tag history model's rows but recorded_at (when it was written),
+    sorted by customer and date."""
+    frames = {}
+    with duckdb.connect(str(run.db_path), read_only=True) as con:
+        for mart in MARTS:
+            frame = con.sql(f"select * from history.{mart}_history").df()
+            frames[mart] = (
+                frame.drop(columns="recorded_at")
+                .sort_values(["customer_id", "as_of_date"])
+                .reset_index(drop=True)
+            )
+    return frames
+
+
+def change_log(run: DbtRun) -> pd.DataFrame:
+    columns = [
+        "customer_id",
+        "tag",
+        "changed_as_of",
+        "previous_as_of",
+        "change_type",
+        "old_value",
+        "new_value",
+        "cause",
+    ]
+    return table(run, CHANGE_LOG).sort_values(columns).reset_index(drop=True)
+
+
+def test_history_built_out_of_order_equals_the_in_order_one(
+    dated_builds: DatedBuilds, tmp_path: Path
+) -> None:
+    """The dated builds' three dates built again from scratch in the order d3, d1,
+    d2 (each with the raw customers of its date: the new customer from d2 on;
+    only what the change log needs) give the same history slices and the same
+    change log as the in-order builds: every change, its dates and values, the
+    new customer and the overrides. Only a cause can differ, for a change dated
+    after the last build: staging holds the events up to the build's date, so a
+    change at d3 seen from the d2 build finds no event after d2 (data -> time;
+    docs/operations.md: end a backfill with the latest date). Building d2 once
+    more replaces its slice: history and change log unchanged. Tag health of d1
+    and d2, which reads the history up to its date, is the in-order one."""
+    without_new = tmp_path / "raw_before_new_customer"
+    write(dated_builds.tables, without_new, "parquet")
+    workdir = tmp_path / "out_of_order"
+
+    def build(as_of: str) -> DbtRun:
+        raw_dir = without_new if as_of == DATES[0] else dated_builds.raw_dir
+        run = run_dbt(
+            ["build", "--select", "+customer_tag_changes", "+tag_health", *MODELS_ONLY],
+            workdir,
+            raw_dir,
+            as_of,
+            extra_vars=dated_builds.extra_vars(),
+        )
+        assert run.success, run.log
+        return run
+
+    for as_of in (DATES[2], DATES[0]):
+        build(as_of)
+    third = build(DATES[1])
+    in_order = histories(dated_builds.last)
+    out_of_order = histories(third)
+    for mart in MARTS:
+        pd.testing.assert_frame_equal(out_of_order[mart], in_order[mart])
+    changes = change_log(third)
+    expected = change_log(dated_builds.last)
+    pd.testing.assert_frame_equal(
+        changes.drop(columns="cause"), expected.drop(columns="cause")
+    )
+    after_last = changes["changed_as_of"] > pd.Timestamp(DATES[1])
+    assert changes["cause"][~after_last].equals(expected["cause"][~after_last])
+    differs = changes["cause"] != expected["cause"]
+    assert set(changes["cause"][differs]) <= {"time"}
+    assert set(expected["cause"][differs]) <= {"data"}
+    assert set(changes["cause"]) >= {"new_customer", "override_applied", "data"}
+
+    # tag health of d1 and d2 reads the history up to its date: as in order (d3's
+    # row was built first, when the history held d3 alone)
+    health = (
+        f"select * from marts.tag_health where as_of_date < '{DATES[2]}'"
+        " order by as_of_date, tag"
+    )
+    pd.testing.assert_frame_equal(
+        table(third, health), table(dated_builds.last, health)
+    )
+
+    rebuilt = build(DATES[1])
+    for mart, frame in histories(rebuilt).items():
+        pd.testing.assert_frame_equal(frame, out_of_order[mart])
+    pd.testing.assert_frame_equal(change_log(rebuilt), changes)
+
+
+def test_tag_health_shows_changes_since_the_previous_version_date(
     dated_builds: DatedBuilds,
 ) -> None:
     health = table(
@@ -637,7 +746,7 @@ def test_outcome_backtest_ranks_lifecycle_stages_as_expected(
     demo_raw_dir: Path, tmp_path: Path
 ) -> None:
     """The generated data set (2,000 customers) built as of AS_OF - 90 days, with
-    the snapshots: no build is a horizon back, the backtest is empty. Then as of
+    the history: no build is a horizon back, the backtest is empty. Then as of
     AS_OF (the backtest and what it reads only): it holds the first build's tags,
     read from the history, and the completed orders of their customers in the 90
     days after, as computed here; lifecycle stages rank active > at_risk >
@@ -804,9 +913,9 @@ def test_each_tag_change_has_its_cause(
             "build",
             "--select",
             "+customer_tags_behavior",
-            "customer_tags_behavior_snapshot",
+            "customer_tags_behavior_history",
             "tag_rule_fingerprints",
-            "int_tag_snapshot_versions_unpivoted",
+            "int_tag_history_versions_unpivoted",
             "customer_tag_changes",
             *MODELS_ONLY,
         ],
@@ -835,7 +944,7 @@ def test_each_tag_change_has_its_cause(
             "select distinct cause from marts.customer_tag_changes"
         )
     }
-    assert causes == {*SNAPSHOT_CAUSES, "new_customer"} | OVERRIDE_CAUSES
+    assert causes == {*HISTORY_CAUSES, "new_customer"} | OVERRIDE_CAUSES
 
 
 OVERRIDE_CAUSES = {"override_applied", "override_expired"}

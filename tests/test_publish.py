@@ -139,8 +139,9 @@ def test_readers_never_fail_during_a_build_and_publish(
     rebuild_under_readers: Rebuild,
 ) -> None:
     """Done criterion of the BI issue: a reader process queries the published marts in
-    a loop while the same warehouse is rebuilt (another as_of_date, models and
-    snapshots) and republished; it must never fail and only ever see whole builds."""
+    a loop while the same warehouse is rebuilt (another as_of_date, every model,
+    the history too) and republished; it must never fail and only ever see whole
+    builds."""
     outcome = rebuild_under_readers
     assert outcome.reader_exitcode == 0
     assert outcome.after != outcome.before, "the rebuild must change the marts"

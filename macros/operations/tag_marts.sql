@@ -7,10 +7,12 @@
     {{ return(names) }}
 {% endmacro %}
 
-{#- The select a tag snapshot records: key, build date and tag columns only (not the
-    metrics, which change with every build and would be stale in old versions). A
-    deprecated tag's column is null: its last value leaves with one new version. -#}
-{% macro tag_snapshot_select(mart_relation, mart) %}
+{#- The slice a tag history model writes: every customer's row of the mart
+    (key, the mart's as_of_date, the tag columns of tag_history_marts(); not the
+    metrics, which change with every build) and recorded_at, the build's start
+    (run_started_at, UTC). A deprecated tag's column is null: its last value
+    leaves with one new version. -#}
+{% macro tag_history_select(mart_relation, mart) %}
     {%- set columns = [] -%}
     {%- for tag in tag_history_marts()[mart] -%}
         {%- if tag in tag_marts()[mart] -%}
@@ -18,14 +20,24 @@
         {%- elif tag in deprecated_integer_tags() -%}
             {%- do columns.append('cast(null as integer) as ' ~ tag) -%}
         {%- else -%}
-            {%- do columns.append('cast(null as varchar) as ' ~ tag) -%}
+            {%- do columns.append('cast(null as ' ~ dbt.type_string() ~ ') as ' ~ tag) -%}
         {%- endif -%}
     {%- endfor %}
     select
         customer_id,
         as_of_date,
-        {{ columns | join(',\n        ') }}
+        {{ columns | join(',\n        ') }},
+        {{ history_recorded_at() }} as recorded_at
     from {{ mart_relation }}
+{% endmacro %}
+
+{#- When a history slice was written: the build's start (run_started_at, UTC),
+    the same for every model of one dbt invocation. -#}
+{% macro history_recorded_at() %}
+    {{- return(
+        "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S')
+        ~ "' as " ~ dbt.type_timestamp() ~ ")"
+    ) -}}
 {% endmacro %}
 
 {#- True when a relation exists in the warehouse (false while parsing). -#}
@@ -44,7 +56,7 @@
 {#- `union all` of one select per tag of every mart: the given columns, the mart,
     the tag and the tag's value as text (value_alias), then extra_columns (where
     `{tag}` stands for the tag's name), from the relation or CTE named
-    <mart><suffix>. Unpivots marts and snapshots into one row per tag. -#}
+    <mart><suffix>. Unpivots marts and histories into one row per tag. -#}
 {% macro union_tag_columns(columns, value_alias, suffix='', extra_columns=[], marts=none) %}
     {%- set selects = [] -%}
     {%- for mart, tags in (marts or tag_marts()).items() -%}
@@ -55,37 +67,12 @@
             {%- endfor -%}
             {%- do selects.append(
                 "select " ~ columns | join(", ") ~ ", '" ~ mart ~ "' as mart, '"
-                ~ tag ~ "' as tag, cast(" ~ tag ~ " as varchar) as " ~ value_alias
+                ~ tag ~ "' as tag, cast(" ~ tag ~ " as " ~ dbt.type_string() ~ ") as " ~ value_alias
                 ~ extra | join("") ~ " from " ~ mart ~ suffix
             ) -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(selects | join("\n    union all\n    ")) }}
-{% endmacro %}
-
-{#- `select * from` the tag snapshot of a mart, or an empty select of its columns
-    when the snapshot does not exist yet (`dbt run` before the first snapshot). -#}
-{% macro tag_snapshot_or_empty(mart) %}
-    {{- return(snapshot_or_empty(mart ~ '_snapshot', tag_history_marts()[mart])) -}}
-{% endmacro %}
-
-{#- A snapshot's rows, or none while it does not exist yet (`dbt run` before the
-    first `dbt snapshot`): customer_id, as_of_date, dbt_valid_from and the text
-    columns it keeps. -#}
-{% macro snapshot_or_empty(snapshot_name, text_columns) %}
-    {%- set snapshot = ref(snapshot_name) -%}
-    {%- if relation_exists(snapshot) or not execute -%}
-        {{ return('select * from ' ~ snapshot) }}
-    {%- endif -%}
-    {%- set columns = [
-        'cast(null as varchar) as customer_id',
-        'cast(null as date) as as_of_date',
-        'cast(null as timestamp) as dbt_valid_from',
-    ] -%}
-    {%- for column in text_columns -%}
-        {%- do columns.append('cast(null as varchar) as ' ~ column) -%}
-    {%- endfor -%}
-    {{ return('select ' ~ columns | join(', ') ~ ' where false') }}
 {% endmacro %}
 
 {#- One column per tag from a long (customer, tag, value) relation grouped by
@@ -103,14 +90,33 @@
     {{ return(columns | join(",\n        ")) }}
 {% endmacro %}
 
-{#- The rows of a mart's tag snapshot, read from the CTE <mart><suffix> (a
-    tag_snapshot_or_empty select), each with the customer's previous value of
-    each tag (previous_<tag>), that version's as_of_date and the version's number
-    (1 = the customer's first), in dbt_valid_from order. union_tag_columns casts
-    the values to text when it unpivots them. -#}
-{% macro tag_snapshot_versions(mart, suffix='_snapshot') %}
-    {%- set columns = ['customer_id', 'as_of_date', 'dbt_valid_from'] -%}
-    {%- for tag in tag_history_marts()[mart] -%}
+{#- The versions of a mart's tag history, read from the CTE <mart><suffix> (rows
+    of its history model: one per customer and build, or sparse slices migrated
+    from a snapshot). A row is a version when it is the customer's first row or
+    one of its tag columns differs from the customer's previous row, in
+    as_of_date order (not the order the slices were written in). Each version
+    gets the previous version's value of each tag (previous_<tag>), its
+    as_of_date and the version's number (1 = the customer's first).
+    union_tag_columns casts the values to text when it unpivots them. Two CTEs:
+    <mart>_rows (each row with the previous row's tags) and <mart>_versions. -#}
+{% macro tag_history_versions(mart, suffix='_history') %}
+    {%- set tags = tag_history_marts()[mart] -%}
+    {%- set row_columns = ['customer_id', 'as_of_date', 'recorded_at'] -%}
+    {%- set differs = ['previous_row_as_of_date is null'] -%}
+    {%- for tag in tags -%}
+        {%- do row_columns.append(tag) -%}
+        {%- do row_columns.append(
+            'lag(' ~ tag ~ ') over customer_rows as previous_row_' ~ tag
+        ) -%}
+        {%- do differs.append(
+            distinct_from(tag, 'previous_row_' ~ tag)
+        ) -%}
+    {%- endfor -%}
+    {%- do row_columns.append(
+        'lag(as_of_date) over customer_rows as previous_row_as_of_date'
+    ) -%}
+    {%- set columns = ['customer_id', 'as_of_date', 'recorded_at'] -%}
+    {%- for tag in tags -%}
         {%- do columns.append(tag) -%}
         {%- do columns.append(
             'lag(' ~ tag ~ ') over customer_versions as previous_' ~ tag
@@ -120,8 +126,19 @@
         'lag(as_of_date) over customer_versions as previous_as_of_date'
     ) -%}
     {%- do columns.append('row_number() over customer_versions as version_number') -%}
-    select
-        {{ columns | join(',\n        ') }}
-    from {{ mart ~ suffix }}
-    window customer_versions as (partition by customer_id order by dbt_valid_from)
+    {{ mart }}_rows as (
+        select
+            {{ row_columns | join(',\n            ') }}
+        from {{ mart ~ suffix }}
+        window customer_rows as (partition by customer_id order by as_of_date)
+    ),
+
+    {{ mart }}_versions as {{ cte_materialized() }} (
+        select
+            {{ columns | join(',\n            ') }}
+        from {{ mart }}_rows
+        where
+            {{ differs | join('\n            or ') }}
+        window customer_versions as (partition by customer_id order by as_of_date)
+    )
 {% endmacro %}

@@ -21,7 +21,7 @@ from tag_warehouse.catalogue.render import (
     TAG_DOCS,
     render_all,
 )
-from tag_warehouse.catalogue.render_audiences import AUDIENCES_DIR
+from tag_warehouse.catalogue.render_audiences import AUDIENCES_DIR, HISTORY_DIR
 from tag_warehouse.catalogue.schema import HandwrittenMetric
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +32,7 @@ MANAGED_DIRS = [
     PREVIEW_DIR,
     DECLARED_DIR,
     AUDIENCES_DIR,
+    HISTORY_DIR,
     "snapshots",
     "macros/catalogue",
 ]

@@ -38,7 +38,7 @@ from tag_warehouse.catalogue.load import (
     Catalogue,
     Dimension,
 )
-from tag_warehouse.catalogue.render_audiences import audience_files
+from tag_warehouse.catalogue.render_audiences import HISTORY_DIR, TEXT, audience_files
 from tag_warehouse.catalogue.schema import Bands, Labels, Tag, VarRef
 
 MARTS_DIR = "models/marts/customer_tags"
@@ -322,7 +322,7 @@ def macros_sql(cat: Catalogue) -> str:
                 " do not edit; edit the catalogue."
             ),
             "",
-            "{#- The tag columns of each tag mart (active tags). Snapshot check_cols"
+            "{#- The tag columns of each tag mart (active tags). The history models"
             " and",
             "    every operations model are generated from it. -#}",
             "{% macro tag_marts() %}",
@@ -409,7 +409,7 @@ MACROS_YML = {
             "description": (
                 "Tag mart -> its active tag columns, generated from the catalogue."
                 " Fixed at"
-                " parse time (snapshot check_cols need it then); the data test"
+                " parse time (the history models' columns need it then); the data test"
                 " matches_tag_marts_macro fails the build when it drifts from the"
                 " registry."
             ),
@@ -496,70 +496,96 @@ MACROS_YML = {
 }
 
 
-# ---- snapshots ----------------------------------------------------------------
+# ---- history models -------------------------------------------------------------
 
 
-def snapshot_sql(dim: Dimension) -> str:
+def history_sql(dim: Dimension) -> str:
     mart = dim.mart
     return "\n".join(
         [
             jinja_header(
                 f"{GENERATED_MARK} from {dim.file}: do not edit. History of the"
-                f" {dim.name} tags: a new version per customer whenever one of the"
-                " mart's tag columns changes (check strategy on the tag columns only;"
-                " a deprecated tag's column turns null once: its removal). as_of_date"
-                " is kept, so each version is dated by the build that saw it."
+                f" {dim.name} tags: each build writes one slice, every customer's row"
+                " of the mart at its as_of_date (the tag columns of"
+                " tag_history_marts(), a deprecated tag's column null), and"
+                " rebuilding a date replaces that date's slice"
+                " (history_slice_config). int_tag_history_versions_unpivoted"
+                " derives the versions in as_of_date order."
             ),
-            f"{{% snapshot {mart}_snapshot %}}",
+            "{{ config(",
+            f"    tags=['{dim.spec.cadence}'],",
+            "    on_schema_change='append_new_columns',",
+            "    **history_slice_config(),",
+            ") }}",
             "",
-            f"{{{{ config(tags=['{dim.spec.cadence}'],"
-            f" check_cols=tag_history_marts()['{mart}']) }}}}",
-            "",
-            f"{{{{ tag_snapshot_select(ref('{mart}'), '{mart}') }}}}",
-            "",
-            "{% endsnapshot %}",
+            f"{{{{ tag_history_select(ref('{mart}'), '{mart}') }}}}",
             "",
         ]
     )
 
 
-def snapshots_yml(cat: Catalogue) -> dict[str, Any]:
-    snapshots = []
+def history_columns_yml() -> list[dict[str, Any]]:
+    """The key, date and recorded_at columns of a history model (tag or audience)."""
+    return [
+        {
+            "name": "customer_id",
+            "description": '{{ doc("customer_id") }}',
+            "data_tests": ["not_null"],
+        },
+        {
+            "name": "as_of_date",
+            "description": (
+                "as_of_date of the build that wrote the slice (a migrated snapshot"
+                " version's as_of_date)."
+            ),
+            "data_tests": ["not_null"],
+        },
+        {
+            "name": "recorded_at",
+            "description": (
+                "When the slice was written: the build's start (UTC); for a"
+                " migrated snapshot version, its dbt_valid_from."
+            ),
+            "data_tests": ["not_null"],
+        },
+    ]
+
+
+def history_yml(cat: Catalogue) -> dict[str, Any]:
+    models = []
     for dim in cat.dimensions:
         if not dim.tags("active"):
             continue
-        snapshots.append(
+        models.append(
             {
-                "name": f"{dim.mart}_snapshot",
+                "name": f"{dim.mart}_history",
                 "description": (
-                    f"History of {dim.mart}: customer_id, as_of_date and the tag"
-                    " columns, a new version per customer when a tag changes (check"
-                    " strategy on the tag columns only, so metrics and as_of_date"
-                    " alone do not make a version)."
+                    f"History of {dim.mart}: one slice per build date, every"
+                    " customer's row (customer_id, as_of_date, the tag columns,"
+                    " recorded_at); a rebuild of a date replaces its slice. Dates"
+                    " migrated from the old snapshot hold only the customers whose"
+                    " version it recorded then."
                 ),
+                "data_tests": [
+                    {
+                        "unique_combination": {
+                            "arguments": {"columns": ["customer_id", "as_of_date"]}
+                        }
+                    }
+                ],
                 "columns": [
-                    {
-                        "name": "customer_id",
-                        "description": '{{ doc("customer_id") }}',
-                        "data_tests": ["not_null"],
-                    },
-                    {
-                        "name": "as_of_date",
-                        "description": (
-                            "as_of_date of the build whose snapshot recorded the"
-                            " version."
-                        ),
-                        "data_tests": ["not_null"],
-                    },
-                    {
-                        "name": "dbt_scd_id",
-                        "description": "Unique id of the version.",
-                        "data_tests": ["unique", "not_null"],
-                    },
+                    *history_columns_yml(),
+                    *[
+                        {
+                            "name": tag,
+                            "description": f"The {tag} tag at as_of_date.",
+                        }
+                        for tag in [t.name for t in dim.tags("active", "deprecated")]
+                    ],
                 ],
             }
         )
-    return {"version": 2, "snapshots": snapshots}
+    return {"version": 2, "models": models}
 
 
 # ---- docs, models yml ---------------------------------------------------------
@@ -984,10 +1010,10 @@ def unit_tests(cat: Catalogue) -> dict[str, Any]:
 def _value_sql(cat: Catalogue, column: str, is_tag: bool) -> str:
     metric = cat.metrics.get(column)
     if is_tag or metric is None or metric.value_type in ("integer", "text", "date"):
-        return f"cast({column} as varchar)"
+        return f"cast({column} as {TEXT})"
     # two decimals through a decimal cast: round(double, int) is missing on
     # PostgreSQL, a cast rounds the same on DuckDB, PostgreSQL and Spark
-    return f"cast(cast({column} as decimal(18, 2)) as varchar)"
+    return f"cast(cast({column} as decimal(18, 2)) as {TEXT})"
 
 
 def _literal_parts(text: str) -> list[str]:
@@ -1173,7 +1199,7 @@ def reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
             )
         )
     body = "\n            ".join(whens)
-    return f"case cast({tag.name} as varchar)\n            {body}\n        end"
+    return f"case cast({tag.name} as {TEXT})\n            {body}\n        end"
 
 
 def _category_reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
@@ -1200,7 +1226,7 @@ def _category_reason_sql(cat: Catalogue, tag: Tag, lang: str) -> str:
         return _concat(_template_parts(template, values), "        ")
     body = "\n            ".join(whens)
     return (
-        f"case cast({tag.name} as varchar)\n            {body}\n"
+        f"case cast({tag.name} as {TEXT})\n            {body}\n"
         f"            else\n                {default}\n        end"
     )
 
@@ -1236,7 +1262,7 @@ def unpivoted_sql(cat: Catalogue) -> str:
                 "        as_of_date,\n"
                 f"        '{dim.mart}' as mart,\n"
                 f"        '{tag.name}' as tag,\n"
-                f"        cast({tag.name} as varchar) as rule_value,\n"
+                f"        cast({tag.name} as {TEXT}) as rule_value,\n"
                 f"        {reason_sql(cat, tag, 'zh')} as reason_zh,\n"
                 f"        {reason_sql(cat, tag, 'en')} as reason_en\n"
                 f"    from {dim.mart}"
@@ -1262,7 +1288,7 @@ def render_all(cat: Catalogue, tag_docs: str, project: str) -> dict[str, str]:
         active, drafts = dim.tags("active"), dim.tags("draft")
         if active:
             files[f"{MARTS_DIR}/{dim.mart}.sql"] = mart_sql(cat, dim, active)
-            files[f"snapshots/{dim.mart}_snapshot.sql"] = snapshot_sql(dim)
+            files[f"{HISTORY_DIR}/{dim.mart}_history.sql"] = history_sql(dim)
         if drafts:
             files[f"{PREVIEW_DIR}/preview_tags_{dim.name}.sql"] = mart_sql(
                 cat,
@@ -1293,7 +1319,7 @@ def render_all(cat: Catalogue, tag_docs: str, project: str) -> dict[str, str]:
     files["models/marts/operations/_customer_profile__models.yml"] = YAML_HEADER + dump(
         profile_yml(cat)
     )
-    files["snapshots/_snapshots.yml"] = YAML_HEADER + dump(snapshots_yml(cat))
+    files[f"{HISTORY_DIR}/_history__models.yml"] = YAML_HEADER + dump(history_yml(cat))
     files["seeds/tag_registry.csv"] = csv_text(REGISTRY_COLUMNS, registry_rows(cat))
     files["seeds/tag_value_labels.csv"] = csv_text(
         ["tag", "value", "label_zh", "label_en"], labels_rows(cat)

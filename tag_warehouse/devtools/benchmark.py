@@ -5,7 +5,7 @@ For each scale (and raw format: text or typed Parquet) it generates the raw data
 (scripts/generate_data.py), then
 times as separate processes, sampling the resident memory of each process tree:
 
-* ``dbt parse``, the full ``dbt build`` of the models (seeds, models, snapshots)
+* ``dbt parse``, the full ``dbt build`` of the models (seeds and models)
   and the full ``dbt build`` with every data and unit test;
 * the plain pandas version of the tags (tag_warehouse.devtools.pandas_tags) and
   the Polars one (tag_warehouse.devtools.polars_tags, lazy and streaming);
@@ -84,7 +84,7 @@ _MEMORY_UNITS = {
 }  # fmt: skip
 # dbt selection of the six tag marts and everything upstream (what the floor and
 # pandas compute, plus ltv); the project's other models (tag operations, semantic
-# layer, snapshots) come on top in the full build.
+# layer, history models) come on top in the full build.
 # Neither competitor fits a model: the LTV and the MBG/NBD (churn_risk) are off.
 LTV_OFF = {"ltv_enabled": False, "churn_risk_enabled": False}
 TAG_MARTS_SELECTION = [f"+{mart}" for mart in TAG_MARTS]
@@ -745,10 +745,9 @@ def run_scale(
          next_day), env=dbt_env(refresh / "w.duckdb"))  # fmt: skip
     step(
         "dbt run --full-refresh",
-        # a new warehouse has no snapshots: the models reading one (the audience
-        # history) cannot run there; no tag mart reads a snapshot
+        # every model: the history models build on a new warehouse too
         dbt_command(
-            ["run", "--full-refresh", "--exclude", "resource_type:snapshot+"],
+            ["run", "--full-refresh"],
             refresh,
             raw_next,
             next_day,

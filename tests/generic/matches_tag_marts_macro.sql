@@ -1,5 +1,5 @@
 {#- Fails on each (mart, tag) pair that is active in the tag registry but not in
-    tag_marts(), or the other way round: the snapshots' check_cols and every
+    tag_marts(), or the other way round: the tag history models and every
     operations model are generated from tag_marts(). -#}
 {% test matches_tag_marts_macro(model, registry) %}
 

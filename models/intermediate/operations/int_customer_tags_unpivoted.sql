@@ -37,11 +37,11 @@ unpivoted as (
         as_of_date,
         'customer_tags_basic' as mart,
         'customer_type' as tag,
-        cast(customer_type as varchar) as rule_value,
+        cast(customer_type as {{ dbt.type_string() }}) as rule_value,
         '客户资料中的客户类型为 '
-        || cast(customer_type as varchar) as reason_zh,
+        || cast(customer_type as {{ dbt.type_string() }}) as reason_zh,
         'customer type on file is '
-        || cast(customer_type as varchar) as reason_en
+        || cast(customer_type as {{ dbt.type_string() }}) as reason_en
     from customer_tags_basic
     union all
     select
@@ -49,11 +49,11 @@ unpivoted as (
         as_of_date,
         'customer_tags_basic' as mart,
         'industry' as tag,
-        cast(industry as varchar) as rule_value,
+        cast(industry as {{ dbt.type_string() }}) as rule_value,
         '客户资料中的行业映射为 '
-        || cast(industry as varchar) as reason_zh,
+        || cast(industry as {{ dbt.type_string() }}) as reason_zh,
         'industry on file maps to '
-        || cast(industry as varchar) as reason_en
+        || cast(industry as {{ dbt.type_string() }}) as reason_en
     from customer_tags_basic
     union all
     select
@@ -61,21 +61,21 @@ unpivoted as (
         as_of_date,
         'customer_tags_basic' as mart,
         'company_size' as tag,
-        cast(company_size as varchar) as rule_value,
-        case cast(company_size as varchar)
+        cast(company_size as {{ dbt.type_string() }}) as rule_value,
+        case cast(company_size as {{ dbt.type_string() }})
             when 'not_applicable' then '个人客户不适用企业规模'
             when 'unknown' then '员工人数未知'
             when 'small_micro'
                 then
                     '员工 '
-                    || cast(employee_count as varchar)
+                    || cast(employee_count as {{ dbt.type_string() }})
                     || ' 人（< '
                     || '{{ var("company_medium_min_employees") }}'
                     || ' 人）'
             when 'medium'
                 then
                     '员工 '
-                    || cast(employee_count as varchar)
+                    || cast(employee_count as {{ dbt.type_string() }})
                     || ' 人（'
                     || '{{ var("company_medium_min_employees") }}'
                     || '–'
@@ -84,23 +84,23 @@ unpivoted as (
             when 'large'
                 then
                     '员工 '
-                    || cast(employee_count as varchar)
+                    || cast(employee_count as {{ dbt.type_string() }})
                     || ' 人（> '
                     || '{{ var("company_large_above_employees") }}'
                     || ' 人）'
         end as reason_zh,
-        case cast(company_size as varchar)
+        case cast(company_size as {{ dbt.type_string() }})
             when 'not_applicable' then 'individual customer'
             when 'unknown' then 'employee count unknown'
             when 'small_micro'
                 then
-                    cast(employee_count as varchar)
+                    cast(employee_count as {{ dbt.type_string() }})
                     || ' employees (< '
                     || '{{ var("company_medium_min_employees") }}'
                     || ')'
             when 'medium'
                 then
-                    cast(employee_count as varchar)
+                    cast(employee_count as {{ dbt.type_string() }})
                     || ' employees ('
                     || '{{ var("company_medium_min_employees") }}'
                     || '–'
@@ -108,7 +108,7 @@ unpivoted as (
                     || ')'
             when 'large'
                 then
-                    cast(employee_count as varchar)
+                    cast(employee_count as {{ dbt.type_string() }})
                     || ' employees (> '
                     || '{{ var("company_large_above_employees") }}'
                     || ')'
@@ -120,11 +120,11 @@ unpivoted as (
         as_of_date,
         'customer_tags_basic' as mart,
         'region' as tag,
-        cast(region as varchar) as rule_value,
+        cast(region as {{ dbt.type_string() }}) as rule_value,
         '所在省份属于 '
-        || cast(region as varchar) as reason_zh,
+        || cast(region as {{ dbt.type_string() }}) as reason_zh,
         'province lies in '
-        || cast(region as varchar) as reason_en
+        || cast(region as {{ dbt.type_string() }}) as reason_en
     from customer_tags_basic
     union all
     select
@@ -132,19 +132,19 @@ unpivoted as (
         as_of_date,
         'customer_tags_behavior' as mart,
         'purchase_frequency' as tag,
-        cast(purchase_frequency as varchar) as rule_value,
-        case cast(purchase_frequency as varchar)
+        cast(purchase_frequency as {{ dbt.type_string() }}) as rule_value,
+        case cast(purchase_frequency as {{ dbt.type_string() }})
             when 'high'
                 then
                     '近{{ var("window_days") }}天有效订单 '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' 笔（≥ '
                     || '{{ var("frequency_high_min_orders") }}'
                     || ' 笔）'
             when 'medium'
                 then
                     '近{{ var("window_days") }}天有效订单 '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' 笔（'
                     || '{{ var("frequency_medium_min_orders") }}'
                     || '–'
@@ -153,21 +153,21 @@ unpivoted as (
             when 'low'
                 then
                     '近{{ var("window_days") }}天有效订单 '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' 笔（< '
                     || '{{ var("frequency_medium_min_orders") }}'
                     || ' 笔）'
         end as reason_zh,
-        case cast(purchase_frequency as varchar)
+        case cast(purchase_frequency as {{ dbt.type_string() }})
             when 'high'
                 then
-                    cast(window_order_count as varchar)
+                    cast(window_order_count as {{ dbt.type_string() }})
                     || ' valid orders in '
                     || '{{ var("window_days") }} days (≥ '
                     || '{{ var("frequency_high_min_orders") }})'
             when 'medium'
                 then
-                    cast(window_order_count as varchar)
+                    cast(window_order_count as {{ dbt.type_string() }})
                     || ' valid orders in '
                     || '{{ var("window_days") }} days ('
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -176,7 +176,7 @@ unpivoted as (
                     || ')'
             when 'low'
                 then
-                    cast(window_order_count as varchar)
+                    cast(window_order_count as {{ dbt.type_string() }})
                     || ' valid orders in '
                     || '{{ var("window_days") }} days (< '
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -189,27 +189,27 @@ unpivoted as (
         as_of_date,
         'customer_tags_behavior' as mart,
         'recency' as tag,
-        cast(recency as varchar) as rule_value,
-        case cast(recency as varchar)
+        cast(recency as {{ dbt.type_string() }}) as rule_value,
+        case cast(recency as {{ dbt.type_string() }})
             when 'never' then '从未有有效订单'
             when 'within_30d'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（≤ '
                     || '{{ var("recency_within_30d_max_days") }}'
                     || ' 天）'
             when 'd31_90'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（'
                     || '{{ var("recency_within_30d_max_days") + 1 }}'
                     || '–{{ var("recency_d31_90_max_days") }} 天）'
             when 'd91_180'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（'
                     || '{{ var("recency_d31_90_max_days") + 1 }}'
                     || '–{{ var("recency_d91_180_max_days") }}'
@@ -217,23 +217,23 @@ unpivoted as (
             when 'over_180d'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（> '
                     || '{{ var("recency_d91_180_max_days") }} 天）'
         end as reason_zh,
-        case cast(recency as varchar)
+        case cast(recency as {{ dbt.type_string() }})
             when 'never' then 'no valid order ever'
             when 'within_30d'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago (≤ '
                     || '{{ var("recency_within_30d_max_days") }}'
                     || ' days)'
             when 'd31_90'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago ('
                     || '{{ var("recency_within_30d_max_days") + 1 }}'
                     || '–{{ var("recency_d31_90_max_days") }}'
@@ -241,7 +241,7 @@ unpivoted as (
             when 'd91_180'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago ('
                     || '{{ var("recency_d31_90_max_days") + 1 }}'
                     || '–{{ var("recency_d91_180_max_days") }}'
@@ -249,7 +249,7 @@ unpivoted as (
             when 'over_180d'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago (> '
                     || '{{ var("recency_d91_180_max_days") }}'
                     || ' days)'
@@ -261,18 +261,18 @@ unpivoted as (
         as_of_date,
         'customer_tags_behavior' as mart,
         'product_preference' as tag,
-        cast(product_preference as varchar) as rule_value,
+        cast(product_preference as {{ dbt.type_string() }}) as rule_value,
         case
             when product_preference = 'none' then '近{{ var("window_days") }}天无有效订单'
             else
                 '近{{ var("window_days") }}天订单最多的品类为 '
-                || cast(product_preference as varchar)
+                || cast(product_preference as {{ dbt.type_string() }})
         end as reason_zh,
         case
             when product_preference = 'none' then 'no valid order in the window'
             else
                 'most window orders in category '
-                || cast(product_preference as varchar)
+                || cast(product_preference as {{ dbt.type_string() }})
         end as reason_en
     from customer_tags_behavior
     union all
@@ -281,41 +281,41 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'r_score' as tag,
-        cast(r_score as varchar) as rule_value,
-        case cast(r_score as varchar)
+        cast(r_score as {{ dbt.type_string() }}) as rule_value,
+        case cast(r_score as {{ dbt.type_string() }})
             when '0' then '从未有有效订单'
             when '5'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（≤ {{ var("r_score_high_max_days") }}'
                     || ' 天）'
             when '3'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（'
                     || '{{ var("r_score_high_max_days") + 1 }}–'
                     || '{{ var("r_score_medium_max_days") }} 天）'
             when '1'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（> '
                     || '{{ var("r_score_medium_max_days") }} 天）'
         end as reason_zh,
-        case cast(r_score as varchar)
+        case cast(r_score as {{ dbt.type_string() }})
             when '0' then 'no valid order ever'
             when '5'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago (≤ '
                     || '{{ var("r_score_high_max_days") }} days)'
             when '3'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago ('
                     || '{{ var("r_score_high_max_days") + 1 }}–'
                     || '{{ var("r_score_medium_max_days") }}'
@@ -323,7 +323,7 @@ unpivoted as (
             when '1'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago (> '
                     || '{{ var("r_score_medium_max_days") }}'
                     || ' days)'
@@ -335,20 +335,20 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'f_score' as tag,
-        cast(f_score as varchar) as rule_value,
-        case cast(f_score as varchar)
+        cast(f_score as {{ dbt.type_string() }}) as rule_value,
+        case cast(f_score as {{ dbt.type_string() }})
             when '0' then '从未有有效订单'
             when '5'
                 then
                     '近{{ var("window_days") }}天有效订单 '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' 笔（≥ '
                     || '{{ var("frequency_high_min_orders") }}'
                     || ' 笔）'
             when '3'
                 then
                     '近{{ var("window_days") }}天有效订单 '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' 笔（'
                     || '{{ var("frequency_medium_min_orders") }}'
                     || '–'
@@ -357,22 +357,22 @@ unpivoted as (
             when '1'
                 then
                     '近{{ var("window_days") }}天有效订单 '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' 笔（< '
                     || '{{ var("frequency_medium_min_orders") }}'
                     || ' 笔）'
         end as reason_zh,
-        case cast(f_score as varchar)
+        case cast(f_score as {{ dbt.type_string() }})
             when '0' then 'no valid order ever'
             when '5'
                 then
-                    cast(window_order_count as varchar)
+                    cast(window_order_count as {{ dbt.type_string() }})
                     || ' valid orders in '
                     || '{{ var("window_days") }} days (≥ '
                     || '{{ var("frequency_high_min_orders") }})'
             when '3'
                 then
-                    cast(window_order_count as varchar)
+                    cast(window_order_count as {{ dbt.type_string() }})
                     || ' valid orders in '
                     || '{{ var("window_days") }} days ('
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -381,7 +381,7 @@ unpivoted as (
                     || ')'
             when '1'
                 then
-                    cast(window_order_count as varchar)
+                    cast(window_order_count as {{ dbt.type_string() }})
                     || ' valid orders in '
                     || '{{ var("window_days") }} days (< '
                     || '{{ var("frequency_medium_min_orders") }}'
@@ -394,43 +394,43 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'm_score' as tag,
-        cast(m_score as varchar) as rule_value,
-        case cast(m_score as varchar)
+        cast(m_score as {{ dbt.type_string() }}) as rule_value,
+        case cast(m_score as {{ dbt.type_string() }})
             when '0' then '从未有有效订单'
             when '5'
                 then
                     '近{{ var("window_days") }}天消费金额 '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（≥ {{ var("m_high") }}）'
             when '3'
                 then
                     '近{{ var("window_days") }}天消费金额 '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（{{ var("m_medium") }}–'
                     || '{{ var("m_high") }}）'
             when '1'
                 then
                     '近{{ var("window_days") }}天消费金额 '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（< {{ var("m_medium") }}）'
         end as reason_zh,
-        case cast(m_score as varchar)
+        case cast(m_score as {{ dbt.type_string() }})
             when '0' then 'no valid order ever'
             when '5'
                 then
                     'window amount '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (≥ {{ var("m_high") }})'
             when '3'
                 then
                     'window amount '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ({{ var("m_medium") }}–'
                     || '{{ var("m_high") }})'
             when '1'
                 then
                     'window amount '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (< {{ var("m_medium") }})'
         end as reason_en
     from customer_tags_value
@@ -440,11 +440,11 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'rfm_total' as tag,
-        cast(rfm_total as varchar) as rule_value,
+        cast(rfm_total as {{ dbt.type_string() }}) as rule_value,
         'R、F、M 得分之和为 '
-        || cast(rfm_total as varchar) as reason_zh,
+        || cast(rfm_total as {{ dbt.type_string() }}) as reason_zh,
         'R + F + M scores add up to '
-        || cast(rfm_total as varchar) as reason_en
+        || cast(rfm_total as {{ dbt.type_string() }}) as reason_en
     from customer_tags_value
     union all
     select
@@ -452,58 +452,58 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'customer_level' as tag,
-        cast(customer_level as varchar) as rule_value,
-        case cast(customer_level as varchar)
+        cast(customer_level as {{ dbt.type_string() }}) as rule_value,
+        case cast(customer_level as {{ dbt.type_string() }})
             when 'vip'
                 then
                     'RFM总分 '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || '（≥ {{ var("level_vip_min_rfm") }} 分）'
             when 'important'
                 then
                     'RFM总分 '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || '（{{ var("level_important_min_rfm") }}–'
                     || '{{ var("level_vip_min_rfm") - 1 }} 分）'
             when 'ordinary'
                 then
                     'RFM总分 '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || '（{{ var("level_ordinary_min_rfm") }}–'
                     || '{{ var("level_important_min_rfm") - 1 }}'
                     || ' 分）'
             when 'potential'
                 then
                     'RFM总分 '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || '（< {{ var("level_ordinary_min_rfm") }}'
                     || ' 分）'
         end as reason_zh,
-        case cast(customer_level as varchar)
+        case cast(customer_level as {{ dbt.type_string() }})
             when 'vip'
                 then
                     'RFM total '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || ' (≥ {{ var("level_vip_min_rfm") }}'
                     || ' points)'
             when 'important'
                 then
                     'RFM total '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || ' ({{ var("level_important_min_rfm") }}–'
                     || '{{ var("level_vip_min_rfm") - 1 }}'
                     || ' points)'
             when 'ordinary'
                 then
                     'RFM total '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || ' ({{ var("level_ordinary_min_rfm") }}–'
                     || '{{ var("level_important_min_rfm") - 1 }}'
                     || ' points)'
             when 'potential'
                 then
                     'RFM total '
-                    || cast(rfm_total as varchar)
+                    || cast(rfm_total as {{ dbt.type_string() }})
                     || ' (< {{ var("level_ordinary_min_rfm") }}'
                     || ' points)'
         end as reason_en
@@ -514,43 +514,43 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'profit_contribution' as tag,
-        cast(profit_contribution as varchar) as rule_value,
-        case cast(profit_contribution as varchar)
+        cast(profit_contribution as {{ dbt.type_string() }}) as rule_value,
+        case cast(profit_contribution as {{ dbt.type_string() }})
             when 'unknown' then '近{{ var("window_days") }}天无有效收入'
             when 'high'
                 then
                     '近{{ var("window_days") }}天利润率 '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（> {{ var("profit_high_above") }}）'
             when 'medium'
                 then
                     '近{{ var("window_days") }}天利润率 '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（{{ var("profit_medium_min") }}–'
                     || '{{ var("profit_high_above") }}）'
             when 'low'
                 then
                     '近{{ var("window_days") }}天利润率 '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（< {{ var("profit_medium_min") }}）'
         end as reason_zh,
-        case cast(profit_contribution as varchar)
+        case cast(profit_contribution as {{ dbt.type_string() }})
             when 'unknown' then 'no window revenue'
             when 'high'
                 then
                     'window margin '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (> {{ var("profit_high_above") }})'
             when 'medium'
                 then
                     'window margin '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ({{ var("profit_medium_min") }}–'
                     || '{{ var("profit_high_above") }})'
             when 'low'
                 then
                     'window margin '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as varchar)
+                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (< {{ var("profit_medium_min") }})'
         end as reason_en
     from customer_tags_value
@@ -560,43 +560,43 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'ltv' as tag,
-        cast(ltv as varchar) as rule_value,
-        case cast(ltv as varchar)
+        cast(ltv as {{ dbt.type_string() }}) as rule_value,
+        case cast(ltv as {{ dbt.type_string() }})
             when 'unknown' then '未计算预测值（LTV 已关闭）'
             when 'high'
                 then
                     '模型预测未来价值 '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（> {{ var("ltv_high_above") }}）'
             when 'medium'
                 then
                     '模型预测未来价值 '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（{{ var("ltv_medium_min") }}–'
                     || '{{ var("ltv_high_above") }}）'
             when 'low'
                 then
                     '模型预测未来价值 '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（< {{ var("ltv_medium_min") }}）'
         end as reason_zh,
-        case cast(ltv as varchar)
+        case cast(ltv as {{ dbt.type_string() }})
             when 'unknown' then 'no prediction (LTV disabled)'
             when 'high'
                 then
                     'model-predicted value '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (> {{ var("ltv_high_above") }})'
             when 'medium'
                 then
                     'model-predicted value '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ({{ var("ltv_medium_min") }}–'
                     || '{{ var("ltv_high_above") }})'
             when 'low'
                 then
                     'model-predicted value '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as varchar)
+                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (< {{ var("ltv_medium_min") }})'
         end as reason_en
     from customer_tags_value
@@ -606,44 +606,44 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'churn_risk' as tag,
-        cast(churn_risk as varchar) as rule_value,
-        case cast(churn_risk as varchar)
+        cast(churn_risk as {{ dbt.type_string() }}) as rule_value,
+        case cast(churn_risk as {{ dbt.type_string() }})
             when 'unknown' then '无存活概率（从未有有效订单，或 MBG/NBD 模型关闭或未拟合）'
             when 'high'
                 then
                     '存活概率 '
-                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（< {{ var("churn_risk_high_below") }}）'
             when 'medium'
                 then
                     '存活概率 '
-                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（{{ var("churn_risk_high_below") }}–'
                     || '{{ var("churn_risk_medium_below") }}）'
             when 'low'
                 then
                     '存活概率 '
-                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（≥ {{ var("churn_risk_medium_below") }}）'
         end as reason_zh,
-        case cast(churn_risk as varchar)
+        case cast(churn_risk as {{ dbt.type_string() }})
             when 'unknown'
                 then 'no P(alive): no valid order, or MBG/NBD off or not fitted'
             when 'high'
                 then
                     'P(alive) '
-                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (< {{ var("churn_risk_high_below") }})'
             when 'medium'
                 then
                     'P(alive) '
-                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ({{ var("churn_risk_high_below") }}–'
                     || '{{ var("churn_risk_medium_below") }})'
             when 'low'
                 then
                     'P(alive) '
-                    || cast(cast(p_alive as decimal(18, 2)) as varchar)
+                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (≥ {{ var("churn_risk_medium_below") }}'
                     || ')'
         end as reason_en
@@ -654,257 +654,257 @@ unpivoted as (
         as_of_date,
         'customer_tags_value' as mart,
         'rfm_segment' as tag,
-        cast(rfm_segment as varchar) as rule_value,
-        case cast(rfm_segment as varchar)
+        cast(rfm_segment as {{ dbt.type_string() }}) as rule_value,
+        case cast(rfm_segment as {{ dbt.type_string() }})
             when 'important_value'
                 then
                     '近 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、高频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 重要价值客户'
             when 'important_develop'
                 then
                     '近 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、低频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 重要发展客户'
             when 'important_keep'
                 then
                     '远 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、高频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 重要保持客户'
             when 'important_retain'
                 then
                     '远 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、低频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 重要挽留客户'
             when 'general_value'
                 then
                     '近 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、高频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 一般价值客户'
             when 'general_develop'
                 then
                     '近 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、低频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 一般发展客户'
             when 'general_keep'
                 then
                     '远 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、高频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 一般保持客户'
             when 'general_retain'
                 then
                     '远 (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' 天)、低频 (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → 一般挽留客户'
             when 'new'
                 then
                     '近{{ var("window_days") }}天有效订单 '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' 笔，且仅有一笔有效订单 → 新客户（不参与切分）'
             else
                 '近{{ var("window_days") }}'
                 || '天无有效订单，不参与 RFM 分群'
         end as reason_zh,
-        case cast(rfm_segment as varchar)
+        case cast(rfm_segment as {{ dbt.type_string() }})
             when 'important_value'
                 then
                     'recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), frequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → important value'
             when 'important_develop'
                 then
                     'recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), infrequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → important develop'
             when 'important_keep'
                 then
                     'not recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), frequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → important keep'
             when 'important_retain'
                 then
                     'not recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), infrequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → important retain'
             when 'general_value'
                 then
                     'recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), frequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → general value'
             when 'general_develop'
                 then
                     'recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), infrequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → general develop'
             when 'general_keep'
                 then
                     'not recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), frequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → general keep'
             when 'general_retain'
                 then
                     'not recent (R '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), infrequent (F '
-                    || cast(window_order_count as varchar)
+                    || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as varchar)
+                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as varchar)
+                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ') → general retain'
             when 'new'
                 then 'only one valid order ever → new customer (left out of the cuts)'
@@ -920,43 +920,43 @@ unpivoted as (
         as_of_date,
         'customer_tags_preference' as mart,
         'price_sensitivity' as tag,
-        cast(price_sensitivity as varchar) as rule_value,
-        case cast(price_sensitivity as varchar)
+        cast(price_sensitivity as {{ dbt.type_string() }}) as rule_value,
+        case cast(price_sensitivity as {{ dbt.type_string() }})
             when 'unknown' then '近{{ var("window_days") }}天无有效订单'
             when 'high'
                 then
                     '近{{ var("window_days") }}天促销订单占比 '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（> {{ var("promo_high_above") }}）'
             when 'medium'
                 then
                     '近{{ var("window_days") }}天促销订单占比 '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（{{ var("promo_medium_min") }}–'
                     || '{{ var("promo_high_above") }}）'
             when 'low'
                 then
                     '近{{ var("window_days") }}天促销订单占比 '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（< {{ var("promo_medium_min") }}）'
         end as reason_zh,
-        case cast(price_sensitivity as varchar)
+        case cast(price_sensitivity as {{ dbt.type_string() }})
             when 'unknown' then 'no valid order in the window'
             when 'high'
                 then
                     'promo order share '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (> {{ var("promo_high_above") }})'
             when 'medium'
                 then
                     'promo order share '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ({{ var("promo_medium_min") }}–'
                     || '{{ var("promo_high_above") }})'
             when 'low'
                 then
                     'promo order share '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as varchar)
+                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (< {{ var("promo_medium_min") }})'
         end as reason_en
     from customer_tags_preference
@@ -966,19 +966,19 @@ unpivoted as (
         as_of_date,
         'customer_tags_preference' as mart,
         'service_preference' as tag,
-        cast(service_preference as varchar) as rule_value,
+        cast(service_preference as {{ dbt.type_string() }}) as rule_value,
         case
             when service_preference = 'unknown' then '近{{ var("window_days") }}天无服务记录'
             else
                 '近{{ var("window_days") }}天最常用的服务渠道为 '
-                || cast(service_preference as varchar)
+                || cast(service_preference as {{ dbt.type_string() }})
         end as reason_zh,
         case
             when service_preference = 'unknown'
                 then 'no service interaction in the window'
             else
                 'most window interactions via '
-                || cast(service_preference as varchar)
+                || cast(service_preference as {{ dbt.type_string() }})
         end as reason_en
     from customer_tags_preference
     union all
@@ -987,11 +987,11 @@ unpivoted as (
         as_of_date,
         'customer_tags_preference' as mart,
         'decision_role' as tag,
-        cast(decision_role as varchar) as rule_value,
+        cast(decision_role as {{ dbt.type_string() }}) as rule_value,
         '客户资料中的决策角色为 '
-        || cast(decision_role as varchar) as reason_zh,
+        || cast(decision_role as {{ dbt.type_string() }}) as reason_zh,
         'decision role on file is '
-        || cast(decision_role as varchar) as reason_en
+        || cast(decision_role as {{ dbt.type_string() }}) as reason_en
     from customer_tags_preference
     union all
     select
@@ -999,21 +999,21 @@ unpivoted as (
         as_of_date,
         'customer_tags_lifecycle' as mart,
         'lifecycle_stage' as tag,
-        cast(lifecycle_stage as varchar) as rule_value,
-        case cast(lifecycle_stage as varchar)
+        cast(lifecycle_stage as {{ dbt.type_string() }}) as rule_value,
+        case cast(lifecycle_stage as {{ dbt.type_string() }})
             when 'potential' then '从未有有效订单'
             when 'new' then '首次有效订单在近期内'
             when 'active'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（≤ '
                     || '{{ var("lifecycle_active_max_days") }}'
                     || ' 天）'
             when 'at_risk'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（'
                     || '{{ var("lifecycle_active_max_days") + 1 }}'
                     || '–{{ var("lifecycle_at_risk_max_days") }}'
@@ -1021,25 +1021,25 @@ unpivoted as (
             when 'churned'
                 then
                     '最近一次有效订单距今 '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天（> '
                     || '{{ var("lifecycle_at_risk_max_days") }}'
                     || ' 天）'
         end as reason_zh,
-        case cast(lifecycle_stage as varchar)
+        case cast(lifecycle_stage as {{ dbt.type_string() }})
             when 'potential' then 'no valid order ever'
             when 'new' then 'first valid order is recent'
             when 'active'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago (≤ '
                     || '{{ var("lifecycle_active_max_days") }}'
                     || ' days)'
             when 'at_risk'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago ('
                     || '{{ var("lifecycle_active_max_days") + 1 }}'
                     || '–{{ var("lifecycle_at_risk_max_days") }}'
@@ -1047,7 +1047,7 @@ unpivoted as (
             when 'churned'
                 then
                     'last valid order '
-                    || cast(days_since_last_order as varchar)
+                    || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ago (> '
                     || '{{ var("lifecycle_at_risk_max_days") }}'
                     || ' days)'
@@ -1059,41 +1059,41 @@ unpivoted as (
         as_of_date,
         'customer_tags_service' as mart,
         'complaints' as tag,
-        cast(complaints as varchar) as rule_value,
-        case cast(complaints as varchar)
+        cast(complaints as {{ dbt.type_string() }}) as rule_value,
+        case cast(complaints as {{ dbt.type_string() }})
             when 'none'
                 then
                     '近{{ var("window_days") }}天投诉 '
-                    || cast(complaint_count as varchar)
+                    || cast(complaint_count as {{ dbt.type_string() }})
                     || ' 次（= 0 次）'
             when 'one'
                 then
                     '近{{ var("window_days") }}天投诉 '
-                    || cast(complaint_count as varchar)
+                    || cast(complaint_count as {{ dbt.type_string() }})
                     || ' 次（< '
                     || '{{ var("complaints_multiple_min") }} 次）'
             when 'multiple'
                 then
                     '近{{ var("window_days") }}天投诉 '
-                    || cast(complaint_count as varchar)
+                    || cast(complaint_count as {{ dbt.type_string() }})
                     || ' 次（≥ '
                     || '{{ var("complaints_multiple_min") }} 次）'
         end as reason_zh,
-        case cast(complaints as varchar)
+        case cast(complaints as {{ dbt.type_string() }})
             when 'none'
                 then
-                    cast(complaint_count as varchar)
+                    cast(complaint_count as {{ dbt.type_string() }})
                     || ' complaints in {{ var("window_days") }}'
                     || ' days (= 0)'
             when 'one'
                 then
-                    cast(complaint_count as varchar)
+                    cast(complaint_count as {{ dbt.type_string() }})
                     || ' complaints in {{ var("window_days") }}'
                     || ' days (< '
                     || '{{ var("complaints_multiple_min") }})'
             when 'multiple'
                 then
-                    cast(complaint_count as varchar)
+                    cast(complaint_count as {{ dbt.type_string() }})
                     || ' complaints in {{ var("window_days") }}'
                     || ' days (≥ '
                     || '{{ var("complaints_multiple_min") }})'
@@ -1105,55 +1105,55 @@ unpivoted as (
         as_of_date,
         'customer_tags_service' as mart,
         'consultation_frequency' as tag,
-        cast(consultation_frequency as varchar) as rule_value,
-        case cast(consultation_frequency as varchar)
+        cast(consultation_frequency as {{ dbt.type_string() }}) as rule_value,
+        case cast(consultation_frequency as {{ dbt.type_string() }})
             when 'high'
                 then
                     '近{{ var("window_days") }}天咨询 '
-                    || cast(consultation_count as varchar)
+                    || cast(consultation_count as {{ dbt.type_string() }})
                     || ' 次（≥ {{ var("consultation_high_min") }}'
                     || ' 次）'
             when 'medium'
                 then
                     '近{{ var("window_days") }}天咨询 '
-                    || cast(consultation_count as varchar)
+                    || cast(consultation_count as {{ dbt.type_string() }})
                     || ' 次（{{ var("consultation_medium_min") }}–'
                     || '{{ var("consultation_high_min") - 1 }}'
                     || ' 次）'
             when 'low'
                 then
                     '近{{ var("window_days") }}天咨询 '
-                    || cast(consultation_count as varchar)
+                    || cast(consultation_count as {{ dbt.type_string() }})
                     || ' 次（= 1 次）'
             when 'none'
                 then
                     '近{{ var("window_days") }}天咨询 '
-                    || cast(consultation_count as varchar)
+                    || cast(consultation_count as {{ dbt.type_string() }})
                     || ' 次（< '
                     || '{{ var("consultation_medium_min") }} 次）'
         end as reason_zh,
-        case cast(consultation_frequency as varchar)
+        case cast(consultation_frequency as {{ dbt.type_string() }})
             when 'high'
                 then
-                    cast(consultation_count as varchar)
+                    cast(consultation_count as {{ dbt.type_string() }})
                     || ' consultations in '
                     || '{{ var("window_days") }} days (≥ '
                     || '{{ var("consultation_high_min") }})'
             when 'medium'
                 then
-                    cast(consultation_count as varchar)
+                    cast(consultation_count as {{ dbt.type_string() }})
                     || ' consultations in '
                     || '{{ var("window_days") }} days ('
                     || '{{ var("consultation_medium_min") }}–'
                     || '{{ var("consultation_high_min") - 1 }})'
             when 'low'
                 then
-                    cast(consultation_count as varchar)
+                    cast(consultation_count as {{ dbt.type_string() }})
                     || ' consultations in '
                     || '{{ var("window_days") }} days (= 1)'
             when 'none'
                 then
-                    cast(consultation_count as varchar)
+                    cast(consultation_count as {{ dbt.type_string() }})
                     || ' consultations in '
                     || '{{ var("window_days") }} days (< '
                     || '{{ var("consultation_medium_min") }})'
@@ -1165,20 +1165,20 @@ unpivoted as (
         as_of_date,
         'customer_tags_service' as mart,
         'satisfaction' as tag,
-        cast(satisfaction as varchar) as rule_value,
-        case cast(satisfaction as varchar)
+        cast(satisfaction as {{ dbt.type_string() }}) as rule_value,
+        case cast(satisfaction as {{ dbt.type_string() }})
             when 'unknown' then '近{{ var("window_days") }}天无评分'
             when 'very_satisfied'
                 then
                     '近{{ var("window_days") }}天平均评分 '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（≥ '
                     || '{{ var("satisfaction_very_satisfied_min") }}'
                     || '）'
             when 'satisfied'
                 then
                     '近{{ var("window_days") }}天平均评分 '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（{{ var("satisfaction_satisfied_min") }}'
                     || '–'
                     || '{{ var("satisfaction_very_satisfied_min") }}'
@@ -1186,23 +1186,23 @@ unpivoted as (
             when 'dissatisfied'
                 then
                     '近{{ var("window_days") }}天平均评分 '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
                     || '（< '
                     || '{{ var("satisfaction_satisfied_min") }}）'
         end as reason_zh,
-        case cast(satisfaction as varchar)
+        case cast(satisfaction as {{ dbt.type_string() }})
             when 'unknown' then 'no rated interaction in the window'
             when 'very_satisfied'
                 then
                     'mean rating '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (≥ '
                     || '{{ var("satisfaction_very_satisfied_min") }}'
                     || ')'
             when 'satisfied'
                 then
                     'mean rating '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' ('
                     || '{{ var("satisfaction_satisfied_min") }}–'
                     || '{{ var("satisfaction_very_satisfied_min") }}'
@@ -1210,7 +1210,7 @@ unpivoted as (
             when 'dissatisfied'
                 then
                     'mean rating '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as varchar)
+                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
                     || ' (< '
                     || '{{ var("satisfaction_satisfied_min") }})'
         end as reason_en

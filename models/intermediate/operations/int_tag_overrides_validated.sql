@@ -22,6 +22,8 @@
     {%- set overrides_file = 'seeds/tag_overrides.csv' -%}
 {%- endif -%}
 
+{%- set text = dbt.type_string() -%}
+
 {%- set checked_sql -%}
 with
 
@@ -39,14 +41,15 @@ registry as (
 
 numbered as (
     select
-        row_number() over () as override_row,
-        {{ clean_key('cast(customer_id as varchar)') }} as customer_id,
-        lower({{ clean_text('cast(tag as varchar)') }}) as tag,
-        lower({{ clean_text('cast(value as varchar)') }}) as value,
-        {{ clean_text('cast(reason as varchar)') }} as reason,
-        {{ clean_text('cast(reviewer as varchar)') }} as reviewer,
-        {{ clean_text('cast(valid_from as varchar)') }} as valid_from_text,
-        {{ clean_text('cast(valid_until as varchar)') }} as valid_until_text
+        cast({{ row_number_in_input_order() }} as {{ dbt.type_bigint() }})
+            as override_row,
+        {{ clean_key('cast(customer_id as ' ~ text ~ ')') }} as customer_id,
+        lower({{ clean_text('cast(tag as ' ~ text ~ ')') }}) as tag,
+        lower({{ clean_text('cast(value as ' ~ text ~ ')') }}) as value,
+        {{ clean_text('cast(reason as ' ~ text ~ ')') }} as reason,
+        {{ clean_text('cast(reviewer as ' ~ text ~ ')') }} as reviewer,
+        {{ clean_text('cast(valid_from as ' ~ text ~ ')') }} as valid_from_text,
+        {{ clean_text('cast(valid_until as ' ~ text ~ ')') }} as valid_until_text
     from override_rows
 ),
 
@@ -61,9 +64,7 @@ parsed as (
 overlapping_overrides as (
     select
         parsed.override_row,
-        string_agg(
-            cast(other.override_row as varchar), ', ' order by other.override_row
-        ) as overlapping_rows
+        {{ sorted_text_agg('other.override_row', "', '") }} as overlapping_rows
     from parsed
     inner join parsed as other
         on

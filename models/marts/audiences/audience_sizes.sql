@@ -2,14 +2,12 @@
     (holdout included), holdout and their share of the clean customers. Kept
     across builds: each build adds its as_of_date, and a rebuild of a date
     deletes and rewrites that date's rows (delete+insert on as_of_date), so the
-    sizes over time are one query. PostgreSQL and DuckDB keep it incrementally;
-    Spark (no delete+insert on plain tables) keeps only the last build. -#}
+    sizes over time are one query. Kept on every engine (history_slice_config:
+    insert_overwrite of the as_of_date partition on Spark). -#}
 {{ config(
-    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
     on_schema_change='fail',
     tags=['audiences', 'operations'],
+    **history_slice_config(),
 ) }}
 
 with

@@ -20,9 +20,8 @@ profiles as (
         customer_id,
         {{ as_of_date() }} as as_of_date,
         {{ pivot_tag_columns(integer_tags) }},
-        string_agg(tag, ', ' order by tag) filter (
-            where assigned_by = 'manual'
-        ) as manual_tags
+        {{ sorted_text_agg('tag', "', '", "assigned_by = 'manual'") }}
+            as manual_tags
     from customer_tags
     group by customer_id
 )

@@ -1,9 +1,9 @@
 {#- Every change of what the CRM sees of a customer's tag, one row per change:
-    - from the tag snapshots (rule values, as in the tag marts): one row per
-      (customer, tag, snapshot version) whose value differs from the customer's
-      previous version of that tag, dated by the as_of_date of the build whose
-      snapshot saw the new value (changed_as_of) and of the one that recorded the
-      old value (previous_as_of). change_type: changed, or removed when the tag
+    - from the tag history (rule values, as in the tag marts): one row per
+      (customer, tag, version) whose value differs from the customer's previous
+      version of that tag, dated by the as_of_date of the build whose history
+      slice first shows the new value (changed_as_of) and of the one that
+      recorded the old value (previous_as_of). change_type: changed, or removed when the tag
       was deprecated (its column turns null in the history, and its last value
       leaves the CRM table with this explicit row). cause: rule when the tag's
       rule fingerprint (tag_rule_fingerprints) differs between the two builds;
@@ -19,17 +19,17 @@
     - override_applied / override_expired: a manual override (the overrides file,
       int_tag_overrides_validated, with its validity dates) that became valid, or
       stopped being valid, between two consecutive builds P < D (build dates:
-      tag_rule_fingerprints and the snapshots): at D, old_value is what the CRM
+      tag_rule_fingerprints and the history): at D, old_value is what the CRM
       showed at P (the override then valid, else the rule value recorded up to P)
       and new_value what it shows at D. An override replaced by the next one of
       the same tag is one override_applied row (old: the previous override). Rows
       whose old and new values are equal are left out (nothing changed for the
-      CRM); recorded_at is null (no snapshot recorded them). -#}
+      CRM); recorded_at is null (no history slice recorded them). -#}
 
 with
 
 versions as (
-    select * from {{ ref('int_tag_snapshot_versions_unpivoted') }}
+    select * from {{ ref('int_tag_history_versions_unpivoted') }}
 ),
 
 registry as (

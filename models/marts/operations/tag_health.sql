@@ -1,19 +1,15 @@
 {#- Health of every tag's rule, one row per build and tag: how many customers
     are unknown or other (a rule whose input is missing or unmapped), how
     concentrated the values are, and how many customers' tag changed at the
-    latest snapshot, so a stale rule (nothing ever changes) or a broken one
-    (everything changes, or all unknown) shows. Rule values (the marts), not
+    latest version date of its mart's history, so a stale rule (nothing ever
+    changes) or a broken one (everything changes, or all unknown) shows. Rule values (the marts), not
     manual overrides. A test warns when unknown_share exceeds var
     tag_health_max_unknown_share. Shares are cast to a double on every engine
     (PostgreSQL's division gives numeric): the contract declares them so. Kept
     across builds like tag_value_health: a rebuild of a date replaces its rows
-    (delete+insert on as_of_date; Spark keeps the last build only). -#}
-{{ config(
-    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='append_new_columns',
-) }}
+    (history_slice_config: delete+insert on as_of_date, insert_overwrite of the
+    as_of_date partition on Spark). -#}
+{{ config(on_schema_change='append_new_columns', **history_slice_config()) }}
 
 with
 
@@ -21,15 +17,20 @@ rule_tags as (
     select * from {{ ref('int_customer_tags_unpivoted') }}
 ),
 
+{# the history up to this build's date: a date built after a later one gets
+   the row an in-order build would have given it #}
 versions as (
-    select * from {{ ref('int_tag_snapshot_versions_unpivoted') }}
+    select * from {{ ref('int_tag_history_versions_unpivoted') }}
+    where as_of_date <= {{ as_of_date() }}
 ),
 
-{# the rule-value changes of the snapshots: a new customer's first value and a
+{# the rule-value changes of the history: a new customer's first value and a
    manual override are not the rule changing a customer #}
 changes as (
     select * from {{ ref('customer_tag_changes') }}
-    where cause in ('rule', 'data', 'time')
+    where
+        cause in ('rule', 'data', 'time')
+        and changed_as_of <= {{ as_of_date() }}
 ),
 
 registry as (

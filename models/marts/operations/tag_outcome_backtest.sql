@@ -1,7 +1,7 @@
 {#- Do tags predict what they claim? One row per (as_of_date, tag, value): the
     customers who held the value at a past build and what they did in the
     tag_backtest_horizon_days days after it. The past tags come from the tag
-    history (the snapshots, unpivoted), not from a recomputation: the base date
+    history (models/history, unpivoted), not from a recomputation: the base date
     (tags_as_of) is the latest build recorded in tag_rule_fingerprints at least
     the horizon before as_of_date, and a customer's value is its latest version
     recorded on or before it. The outcomes are the completed clean orders dated
@@ -9,20 +9,15 @@
     silent_share (no order: 1 - repurchase_share) and mean_spend (over all the
     group's customers, 0 for the silent ones). No build far enough back: no rows
     (build as of as_of_date - horizon first, docs/operations.md). Kept across
-    builds like tag_health (delete+insert on as_of_date; Spark keeps the last
-    build only). The catalogue's expected_outcome orders are tested on it. -#}
-{{ config(
-    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='append_new_columns',
-) }}
+    builds like tag_health (delete+insert on as_of_date; insert_overwrite of
+    the as_of_date partition on Spark). The catalogue's expected_outcome orders are tested on it. -#}
+{{ config(on_schema_change='append_new_columns', **history_slice_config()) }}
 {%- set horizon_days = var('tag_backtest_horizon_days') %}
 
 with
 
 versions as (
-    select * from {{ ref('int_tag_snapshot_versions_unpivoted') }}
+    select * from {{ ref('int_tag_history_versions_unpivoted') }}
 ),
 
 builds as (

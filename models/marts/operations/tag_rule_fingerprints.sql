@@ -4,13 +4,9 @@
     vars it reads; fingerprint is the md5 of both. Two builds whose fingerprints
     differ used a different rule, so customer_tag_changes can say a change was
     caused by the rule, not the customer. Kept across builds like tag_health
-    (delete+insert on as_of_date; Spark keeps the last build only). -#}
-{{ config(
-    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='append_new_columns',
-) }}
+    (history_slice_config: delete+insert on as_of_date, insert_overwrite of
+    the as_of_date partition on Spark). -#}
+{{ config(on_schema_change='append_new_columns', **history_slice_config()) }}
 
 with
 

@@ -5,14 +5,9 @@
     audience_sizes: each build adds its as_of_date, a rebuild of a date deletes
     and rewrites that date's rows (delete+insert on as_of_date), so a value's
     share over time is one query and the drift test compares a build with the
-    one before it. PostgreSQL and DuckDB keep it incrementally; Spark (no
-    delete+insert on plain tables) keeps only the last build. -#}
-{{ config(
-    materialized='incremental' if target.type in ['duckdb', 'postgres'] else 'table',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='append_new_columns',
-) }}
+    one before it. Kept on every engine (history_slice_config:
+    insert_overwrite of the as_of_date partition on Spark). -#}
+{{ config(on_schema_change='append_new_columns', **history_slice_config()) }}
 
 with
 
