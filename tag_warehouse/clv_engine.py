@@ -1,7 +1,7 @@
 """The client-side CLV fit for engines without dbt Python models (PostgreSQL, and
 Spark with the session method): read the grouped summaries
-(int_clv_purchases_grouped, int_clv_spend_grouped: a few thousand rows whatever
-the customer count) and the fit's dbt vars from the engine, fit in Python
+(int_clv_purchases_grouped, int_clv_spend_grouped: the purchases bounded by the
+history's days, the spend about one row per repeat customer: docs/scaling.md) and the fit's dbt vars from the engine, fit in Python
 (tag_warehouse.clv.table, the code int_clv_models_fitted runs on DuckDB), and
 write the fit table into the engine as clv_models_fitted in var raw_schema,
 where int_clv_parameters reads it.

@@ -551,40 +551,43 @@ def history_columns_yml() -> list[dict[str, Any]]:
     ]
 
 
-def history_yml(cat: Catalogue) -> dict[str, Any]:
-    models = []
-    for dim in cat.dimensions:
-        if not dim.tags("active"):
-            continue
-        models.append(
+def history_model_yml(
+    source: str, what: str, columns: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The yml entry of `<source>_history`: its slices of `what` (the tag or the
+    audience columns, described by `columns`)."""
+    return {
+        "name": f"{source}_history",
+        "description": (
+            f"History of {source}: one slice per build date, every customer's row"
+            f" (customer_id, as_of_date, the {what} columns, recorded_at); a rebuild"
+            " of a date replaces its slice. Dates migrated from the old snapshot"
+            " hold only the customers whose version it recorded then."
+        ),
+        "data_tests": [
             {
-                "name": f"{dim.mart}_history",
-                "description": (
-                    f"History of {dim.mart}: one slice per build date, every"
-                    " customer's row (customer_id, as_of_date, the tag columns,"
-                    " recorded_at); a rebuild of a date replaces its slice. Dates"
-                    " migrated from the old snapshot hold only the customers whose"
-                    " version it recorded then."
-                ),
-                "data_tests": [
-                    {
-                        "unique_combination": {
-                            "arguments": {"columns": ["customer_id", "as_of_date"]}
-                        }
-                    }
-                ],
-                "columns": [
-                    *history_columns_yml(),
-                    *[
-                        {
-                            "name": tag,
-                            "description": f"The {tag} tag at as_of_date.",
-                        }
-                        for tag in [t.name for t in dim.tags("active", "deprecated")]
-                    ],
-                ],
+                "unique_combination": {
+                    "arguments": {"columns": ["customer_id", "as_of_date"]}
+                }
             }
+        ],
+        "columns": [*history_columns_yml(), *columns],
+    }
+
+
+def history_yml(cat: Catalogue) -> dict[str, Any]:
+    models = [
+        history_model_yml(
+            dim.mart,
+            "tag",
+            [
+                {"name": tag.name, "description": f"The {tag.name} tag at as_of_date."}
+                for tag in dim.tags("active", "deprecated")
+            ],
         )
+        for dim in cat.dimensions
+        if dim.tags("active")
+    ]
     return {"version": 2, "models": models}
 
 

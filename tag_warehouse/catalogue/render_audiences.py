@@ -588,42 +588,21 @@ def models_yml(cat: Catalogue) -> dict[str, Any]:
 
 
 def audience_history_yml(cat: Catalogue) -> dict[str, Any]:
-    from tag_warehouse.catalogue.render import history_columns_yml
+    from tag_warehouse.catalogue.render import history_model_yml
 
+    columns = [
+        {
+            "name": item.name,
+            "description": (
+                f"{item.label.en} ({item.status}) at as_of_date: member, holdout or"
+                " null."
+            ),
+        }
+        for item in history_columns(cat)
+    ]
     return {
         "version": 2,
-        "models": [
-            {
-                "name": "customer_audiences_history",
-                "description": (
-                    "History of customer_audiences: one slice per build date, every"
-                    " customer's row (customer_id, as_of_date, the audience columns,"
-                    " recorded_at); a rebuild of a date replaces its slice. Dates"
-                    " migrated from the old snapshot hold only the customers whose"
-                    " version it recorded then."
-                ),
-                "data_tests": [
-                    {
-                        "unique_combination": {
-                            "arguments": {"columns": ["customer_id", "as_of_date"]}
-                        }
-                    }
-                ],
-                "columns": [
-                    *history_columns_yml(),
-                    *[
-                        {
-                            "name": item.name,
-                            "description": (
-                                f"{item.label.en} ({item.status}) at as_of_date:"
-                                " member, holdout or null."
-                            ),
-                        }
-                        for item in history_columns(cat)
-                    ],
-                ],
-            }
-        ],
+        "models": [history_model_yml("customer_audiences", "audience", columns)],
     }
 
 
