@@ -1,10 +1,10 @@
 """The client-side CLV fit for engines without dbt Python models (PostgreSQL, and
 Spark with the session method): read the grouped summaries
 (int_clv_purchases_grouped, int_clv_spend_grouped: the purchases bounded by the
-history's days, the spend about one row per repeat customer: docs/scaling.md) and the fit's dbt vars from the engine, fit in Python
-(tag_warehouse.clv.table, the code int_clv_models_fitted runs on DuckDB), and
-write the fit table into the engine as clv_models_fitted in var raw_schema,
-where int_clv_parameters reads it.
+history's days, the spend about one row per repeat customer: docs/scaling.md)
+and the fit's dbt vars from the engine, fit in Python (tag_warehouse.clv.table,
+the code int_clv_models_fitted runs on DuckDB), and write the fit table into the
+engine as clv_models_fitted in var raw_schema, where int_clv_parameters reads it.
 
 Everything goes through dbt's own adapter (dbtRunner: one `show` to read, one
 `run-operation write_clv_fits` to write): the same profiles.yml targets, the

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 POPULATION_SOURCE = "customers"
-MART_PREFIX = "customer_tags_"
+# The tag marts' folder under models/ (the history models beside them are named
+# customer_tags_<dimension>_history but are not marts).
+TAG_MARTS_FOLDER = "marts/customer_tags/"
 
 
 def read_registry(
@@ -66,7 +68,8 @@ def lineage_violations(
     problems = []
     for unique_id, node in manifest["nodes"].items():
         name = node["name"]
-        if node["resource_type"] != "model" or not name.startswith(MART_PREFIX):
+        in_folder = node.get("path", "").startswith(TAG_MARTS_FOLDER)
+        if node["resource_type"] != "model" or not in_folder:
             continue
         if name not in allowed:
             problems.append(f"{name}: no tag of the registry lives in this mart")

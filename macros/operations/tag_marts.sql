@@ -142,3 +142,10 @@
         window customer_versions as (partition by customer_id order by as_of_date)
     )
 {% endmacro %}
+
+{#- A metric's value in a reason text: two decimals, as text. Through a decimal
+    cast: round(double, int) is missing on PostgreSQL, and a cast rounds the same
+    on DuckDB, PostgreSQL and Spark. -#}
+{% macro reason_amount_text(column) -%}
+    cast(cast({{ column }} as decimal(18, 2)) as {{ dbt.type_string() }})
+{%- endmacro %}

@@ -1014,9 +1014,8 @@ def _value_sql(cat: Catalogue, column: str, is_tag: bool) -> str:
     metric = cat.metrics.get(column)
     if is_tag or metric is None or metric.value_type in ("integer", "text", "date"):
         return f"cast({column} as {TEXT})"
-    # two decimals through a decimal cast: round(double, int) is missing on
-    # PostgreSQL, a cast rounds the same on DuckDB, PostgreSQL and Spark
-    return f"cast(cast({column} as decimal(18, 2)) as {TEXT})"
+    # two decimals (the macro says why through a decimal cast)
+    return f"{{{{ reason_amount_text('{column}') }}}}"
 
 
 def _literal_parts(text: str) -> list[str]:

@@ -400,18 +400,18 @@ unpivoted as (
             when '5'
                 then
                     '近{{ var("window_days") }}天消费金额 '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || '（≥ {{ var("m_high") }}）'
             when '3'
                 then
                     '近{{ var("window_days") }}天消费金额 '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || '（{{ var("m_medium") }}–'
                     || '{{ var("m_high") }}）'
             when '1'
                 then
                     '近{{ var("window_days") }}天消费金额 '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || '（< {{ var("m_medium") }}）'
         end as reason_zh,
         case cast(m_score as {{ dbt.type_string() }})
@@ -419,18 +419,18 @@ unpivoted as (
             when '5'
                 then
                     'window amount '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' (≥ {{ var("m_high") }})'
             when '3'
                 then
                     'window amount '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ({{ var("m_medium") }}–'
                     || '{{ var("m_high") }})'
             when '1'
                 then
                     'window amount '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' (< {{ var("m_medium") }})'
         end as reason_en
     from customer_tags_value
@@ -520,18 +520,18 @@ unpivoted as (
             when 'high'
                 then
                     '近{{ var("window_days") }}天利润率 '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_profit_share') }}
                     || '（> {{ var("profit_high_above") }}）'
             when 'medium'
                 then
                     '近{{ var("window_days") }}天利润率 '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_profit_share') }}
                     || '（{{ var("profit_medium_min") }}–'
                     || '{{ var("profit_high_above") }}）'
             when 'low'
                 then
                     '近{{ var("window_days") }}天利润率 '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_profit_share') }}
                     || '（< {{ var("profit_medium_min") }}）'
         end as reason_zh,
         case cast(profit_contribution as {{ dbt.type_string() }})
@@ -539,18 +539,18 @@ unpivoted as (
             when 'high'
                 then
                     'window margin '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_profit_share') }}
                     || ' (> {{ var("profit_high_above") }})'
             when 'medium'
                 then
                     'window margin '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_profit_share') }}
                     || ' ({{ var("profit_medium_min") }}–'
                     || '{{ var("profit_high_above") }})'
             when 'low'
                 then
                     'window margin '
-                    || cast(cast(window_profit_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_profit_share') }}
                     || ' (< {{ var("profit_medium_min") }})'
         end as reason_en
     from customer_tags_value
@@ -566,18 +566,18 @@ unpivoted as (
             when 'high'
                 then
                     '模型预测未来价值 '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('predicted_ltv') }}
                     || '（> {{ var("ltv_high_above") }}）'
             when 'medium'
                 then
                     '模型预测未来价值 '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('predicted_ltv') }}
                     || '（{{ var("ltv_medium_min") }}–'
                     || '{{ var("ltv_high_above") }}）'
             when 'low'
                 then
                     '模型预测未来价值 '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('predicted_ltv') }}
                     || '（< {{ var("ltv_medium_min") }}）'
         end as reason_zh,
         case cast(ltv as {{ dbt.type_string() }})
@@ -585,18 +585,18 @@ unpivoted as (
             when 'high'
                 then
                     'model-predicted value '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('predicted_ltv') }}
                     || ' (> {{ var("ltv_high_above") }})'
             when 'medium'
                 then
                     'model-predicted value '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('predicted_ltv') }}
                     || ' ({{ var("ltv_medium_min") }}–'
                     || '{{ var("ltv_high_above") }})'
             when 'low'
                 then
                     'model-predicted value '
-                    || cast(cast(predicted_ltv as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('predicted_ltv') }}
                     || ' (< {{ var("ltv_medium_min") }})'
         end as reason_en
     from customer_tags_value
@@ -612,18 +612,18 @@ unpivoted as (
             when 'high'
                 then
                     '存活概率 '
-                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('p_alive') }}
                     || '（< {{ var("churn_risk_high_below") }}）'
             when 'medium'
                 then
                     '存活概率 '
-                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('p_alive') }}
                     || '（{{ var("churn_risk_high_below") }}–'
                     || '{{ var("churn_risk_medium_below") }}）'
             when 'low'
                 then
                     '存活概率 '
-                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('p_alive') }}
                     || '（≥ {{ var("churn_risk_medium_below") }}）'
         end as reason_zh,
         case cast(churn_risk as {{ dbt.type_string() }})
@@ -632,18 +632,18 @@ unpivoted as (
             when 'high'
                 then
                     'P(alive) '
-                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('p_alive') }}
                     || ' (< {{ var("churn_risk_high_below") }})'
             when 'medium'
                 then
                     'P(alive) '
-                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('p_alive') }}
                     || ' ({{ var("churn_risk_high_below") }}–'
                     || '{{ var("churn_risk_medium_below") }})'
             when 'low'
                 then
                     'P(alive) '
-                    || cast(cast(p_alive as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('p_alive') }}
                     || ' (≥ {{ var("churn_risk_medium_below") }}'
                     || ')'
         end as reason_en
@@ -661,120 +661,120 @@ unpivoted as (
                     '近 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、高频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 重要价值客户'
             when 'important_develop'
                 then
                     '近 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、低频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 重要发展客户'
             when 'important_keep'
                 then
                     '远 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、高频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 重要保持客户'
             when 'important_retain'
                 then
                     '远 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、低频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、高额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 重要挽留客户'
             when 'general_value'
                 then
                     '近 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、高频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 一般价值客户'
             when 'general_develop'
                 then
                     '近 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、低频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 一般发展客户'
             when 'general_keep'
                 then
                     '远 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、高频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 一般保持客户'
             when 'general_retain'
                 then
                     '远 (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' 天 > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || ' 天)、低频 (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || ')、低额 (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → 一般挽留客户'
             when 'new'
                 then
@@ -791,120 +791,120 @@ unpivoted as (
                     'recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), frequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → important value'
             when 'important_develop'
                 then
                     'recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), infrequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → important develop'
             when 'important_keep'
                 then
                     'not recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), frequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → important keep'
             when 'important_retain'
                 then
                     'not recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), infrequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), high value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' ≥ '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → important retain'
             when 'general_value'
                 then
                     'recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), frequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → general value'
             when 'general_develop'
                 then
                     'recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days ≤ '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), infrequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → general develop'
             when 'general_keep'
                 then
                     'not recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), frequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' ≥ '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → general keep'
             when 'general_retain'
                 then
                     'not recent (R '
                     || cast(days_since_last_order as {{ dbt.type_string() }})
                     || ' days > '
-                    || cast(cast(rfm_r_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_r_cut') }}
                     || '), infrequent (F '
                     || cast(window_order_count as {{ dbt.type_string() }})
                     || ' < '
-                    || cast(cast(rfm_f_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_f_cut') }}
                     || '), low value (M '
-                    || cast(cast(window_amount as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('window_amount') }}
                     || ' < '
-                    || cast(cast(rfm_m_cut as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('rfm_m_cut') }}
                     || ') → general retain'
             when 'new'
                 then 'only one valid order ever → new customer (left out of the cuts)'
@@ -926,18 +926,18 @@ unpivoted as (
             when 'high'
                 then
                     '近{{ var("window_days") }}天促销订单占比 '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('promo_order_share') }}
                     || '（> {{ var("promo_high_above") }}）'
             when 'medium'
                 then
                     '近{{ var("window_days") }}天促销订单占比 '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('promo_order_share') }}
                     || '（{{ var("promo_medium_min") }}–'
                     || '{{ var("promo_high_above") }}）'
             when 'low'
                 then
                     '近{{ var("window_days") }}天促销订单占比 '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('promo_order_share') }}
                     || '（< {{ var("promo_medium_min") }}）'
         end as reason_zh,
         case cast(price_sensitivity as {{ dbt.type_string() }})
@@ -945,18 +945,18 @@ unpivoted as (
             when 'high'
                 then
                     'promo order share '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('promo_order_share') }}
                     || ' (> {{ var("promo_high_above") }})'
             when 'medium'
                 then
                     'promo order share '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('promo_order_share') }}
                     || ' ({{ var("promo_medium_min") }}–'
                     || '{{ var("promo_high_above") }})'
             when 'low'
                 then
                     'promo order share '
-                    || cast(cast(promo_order_share as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('promo_order_share') }}
                     || ' (< {{ var("promo_medium_min") }})'
         end as reason_en
     from customer_tags_preference
@@ -1171,14 +1171,14 @@ unpivoted as (
             when 'very_satisfied'
                 then
                     '近{{ var("window_days") }}天平均评分 '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('mean_satisfaction') }}
                     || '（≥ '
                     || '{{ var("satisfaction_very_satisfied_min") }}'
                     || '）'
             when 'satisfied'
                 then
                     '近{{ var("window_days") }}天平均评分 '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('mean_satisfaction') }}
                     || '（{{ var("satisfaction_satisfied_min") }}'
                     || '–'
                     || '{{ var("satisfaction_very_satisfied_min") }}'
@@ -1186,7 +1186,7 @@ unpivoted as (
             when 'dissatisfied'
                 then
                     '近{{ var("window_days") }}天平均评分 '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('mean_satisfaction') }}
                     || '（< '
                     || '{{ var("satisfaction_satisfied_min") }}）'
         end as reason_zh,
@@ -1195,14 +1195,14 @@ unpivoted as (
             when 'very_satisfied'
                 then
                     'mean rating '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('mean_satisfaction') }}
                     || ' (≥ '
                     || '{{ var("satisfaction_very_satisfied_min") }}'
                     || ')'
             when 'satisfied'
                 then
                     'mean rating '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('mean_satisfaction') }}
                     || ' ('
                     || '{{ var("satisfaction_satisfied_min") }}–'
                     || '{{ var("satisfaction_very_satisfied_min") }}'
@@ -1210,7 +1210,7 @@ unpivoted as (
             when 'dissatisfied'
                 then
                     'mean rating '
-                    || cast(cast(mean_satisfaction as decimal(18, 2)) as {{ dbt.type_string() }})
+                    || {{ reason_amount_text('mean_satisfaction') }}
                     || ' (< '
                     || '{{ var("satisfaction_satisfied_min") }})'
         end as reason_en
