@@ -7,11 +7,14 @@ about a second."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
+import jinja2
 import numpy as np
 import pandas as pd
 import pytest
-from dbt_helpers import DbtRun
+from dbt_helpers import ROOT, DbtRun
 
 from tag_warehouse.clv import (
     FitResult,
@@ -21,6 +24,7 @@ from tag_warehouse.clv import (
     mbgnbd_prob_alive,
     predict_ltv,
 )
+from tag_warehouse.clv._common import DAYS_PER_UNIT, DAYS_PER_YEAR
 
 # The project's defaults (dbt_project.yml) the demo build ran with.
 HORIZON_YEARS, UNIT, DISCOUNT_RATE = 3.0, "week", 0.0
@@ -96,3 +100,17 @@ def test_sql_scoring_equals_the_python_models(demo_build: DbtRun) -> None:
     assert (ltv.loc[others] == 0.0).all().all()
     assert alive.loc[others, "p_alive"].isna().all()
     assert float(bounds.max()) <= 1e-9
+
+
+def test_sql_time_units_equal_the_python_ones() -> None:
+    """The scoring SQL's days per unit and per year (macro clv_time_units) are the
+    ones tag_warehouse.clv fits with."""
+    returned: list[Any] = []
+    source = (ROOT / "macros" / "utils" / "clv_scoring.sql").read_text("utf-8")
+    macros = jinja2.Environment(extensions=["jinja2.ext.do"]).from_string(
+        source, globals={"return": returned.append}
+    )
+    macros.module.clv_time_units()
+    (units,) = returned
+    assert units["days_per_year"] == DAYS_PER_YEAR
+    assert units["days_per_unit"] == DAYS_PER_UNIT

@@ -30,6 +30,13 @@
     end
 {%- endmacro %}
 
+{#- The CLV time units: days per model unit (var ltv_time_unit) and per year.
+    The same as tag_warehouse.clv (DAYS_PER_UNIT, DAYS_PER_YEAR), which fits on
+    DuckDB and in the client step: tests/test_clv_sql.py proves they agree. -#}
+{% macro clv_time_units() %}
+    {{ return({'days_per_year': 365.25, 'days_per_unit': {'week': 7, 'day': 1}}) }}
+{% endmacro %}
+
 {#- (model, parameter) of every column of int_clv_parameters, in order. -#}
 {% macro clv_parameter_columns() %}
     {{ return([

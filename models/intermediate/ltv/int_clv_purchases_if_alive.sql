@@ -30,7 +30,8 @@
 {{ config(materialized='table') }}
 
 {%- set double = type_double() -%}
-{%- set days_per_unit = {'week': 7, 'day': 1}[var('ltv_time_unit')] -%}
+{%- set units = clv_time_units() -%}
+{%- set days_per_unit = units.days_per_unit[var('ltv_time_unit')] -%}
 {%- set horizon_years = var('ltv_horizon_years') -%}
 {%- set rate = var('ltv_annual_discount_rate') -%}
 {%- set steps = ((horizon_years * 12 - 1e-9) | round(0, 'ceil') | int)
@@ -99,7 +100,7 @@
     steps_timed as (
         select
             step,
-            step_years * cast(365.25 as {{ double }})
+            step_years * cast({{ units.days_per_year }} as {{ double }})
             / cast({{ days_per_unit }} as {{ double }}) as step_t,
             power(
                 1.0 + cast({{ rate }} as {{ double }}), -step_years

@@ -5,7 +5,7 @@
     var ltv_time_unit), m = mean day amount over the repeat days (0 when x = 0). -#}
 {#- A table, not a view: both Python models read it (docs/performance.md). -#}
 {{ config(materialized='table') }}
-{%- set days_per_unit = {'week': 7, 'day': 1}[var('ltv_time_unit')] -%}
+{%- set days_per_unit = clv_time_units().days_per_unit[var('ltv_time_unit')] -%}
 
 with
 
