@@ -144,6 +144,18 @@ class PostgresSettings:
             password=self.password, dbname=self.dbname,
         )  # fmt: skip
 
+    def connect_or_explain(self) -> Any:
+        """connect() as the warehouse role, or an EngineError saying where it
+        could not connect and how to start the local server."""
+        try:
+            return self.connect()
+        except Exception as error:  # psycopg2.OperationalError, without importing it
+            raise EngineError(
+                f"cannot connect to postgres at {self.host}:{self.port} as"
+                f" {self.user}: {str(error).strip()}. Start it with:"
+                " python scripts/engines.py postgres start"
+            ) from error
+
 
 def postgres_bin_dir(install: bool = True) -> Path:
     """Directory of initdb and pg_ctl (Debian keeps them off PATH)."""
@@ -473,15 +485,7 @@ def load_postgres(files: Sequence[RawFile], schema: str = "raw") -> None:
     """Replace <schema>.<table> by each file: text columns, COPY in bulk."""
     from psycopg2 import sql
 
-    settings = PostgresSettings.from_env()
-    try:
-        connection = settings.connect()
-    except Exception as error:  # psycopg2.OperationalError, without importing it
-        raise EngineError(
-            f"cannot connect to postgres at {settings.host}:{settings.port} as"
-            f" {settings.user}: {str(error).strip()}. Start it with:"
-            " python scripts/engines.py postgres start"
-        ) from error
+    connection = PostgresSettings.from_env().connect_or_explain()
     with tempfile.TemporaryDirectory(prefix="tag_warehouse_load_") as tmp:
         try:
             with connection, connection.cursor() as cursor:

@@ -191,16 +191,12 @@ def migrate_duckdb(warehouse: Path) -> list[Migrated]:
 
 def migrate_postgres() -> list[Migrated]:
     """migrate_snapshots on the PostgreSQL of WAREHOUSE_PG_*, in one transaction."""
-    from tag_warehouse.engines import PostgresSettings
+    from tag_warehouse.engines import EngineError, PostgresSettings
 
-    settings = PostgresSettings.from_env()
     try:
-        connection = settings.connect()
-    except Exception as error:  # psycopg2.OperationalError, without importing it
-        raise HistoryError(
-            f"cannot connect to postgres at {settings.host}:{settings.port}:"
-            f" {str(error).strip()}"
-        ) from error
+        connection = PostgresSettings.from_env().connect_or_explain()
+    except EngineError as error:
+        raise HistoryError(str(error)) from error
     try:
         with connection, connection.cursor() as cursor:
             return migrate_snapshots(cursor)
