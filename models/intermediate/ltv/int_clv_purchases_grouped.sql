@@ -1,9 +1,10 @@
 {#- The distinct (x, t_x, T) of the CLV summary with the number of customers
     behind each: all the BG/NBD and MBG/NBD likelihoods read (a customer enters
     them only through x, t_x and T), and the rows the SQL scoring evaluates the
-    hypergeometric series on. A few thousand rows whatever the customer count;
-    the client-side fit (scripts/clv.py fit) pulls it from PostgreSQL or
-    Spark. Empty when the summary is. -#}
+    hypergeometric series on. Bounded by the days of history, not by the
+    customers, but large: 412,444 rows for 539,459 buyers at 10 million orders
+    (docs/scaling.md). The client-side fit (scripts/clv.py fit) pulls it from
+    PostgreSQL or Spark. Empty when the summary is. -#}
 {{ config(materialized='table') }}
 
 with
