@@ -57,3 +57,25 @@
     {%- endfor -%}
     {{ return(columns | join(",\n        ")) }}
 {% endmacro %}
+
+{#- The backtest's fixed settings (marts.clv_model_quality), as
+    tag_warehouse.clv.quality has them (tests/test_clv_sql.py proves they agree):
+    its time unit, the last bucket of the conditional expectation (repeat
+    purchases >= repeat_cap, labelled "7+"), the bucket of the measures over
+    every scored customer, and per model what it predicts and the var that
+    turns it on. -#}
+{% macro clv_backtest_settings() %}
+    {{ return({
+        'unit': 'week',
+        'repeat_cap': 7,
+        'all_bucket': 'all',
+        'models': [
+            {'model': 'bgnbd', 'predicts': 'purchase_days',
+                'enabled_by': 'ltv_enabled'},
+            {'model': 'gamma_gamma', 'predicts': 'spend_per_purchase_day',
+                'enabled_by': 'ltv_enabled'},
+            {'model': 'mbgnbd', 'predicts': 'purchase_days',
+                'enabled_by': 'churn_risk_enabled'},
+        ],
+    }) }}
+{% endmacro %}

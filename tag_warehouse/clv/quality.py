@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -38,9 +39,11 @@ from tag_warehouse.clv.fitting import fit_clv_models, fit_mbgnbd_model
 from tag_warehouse.clv.gamma_gamma import gamma_gamma_conditional_mean
 from tag_warehouse.clv.mbgnbd import mbgnbd_expected_purchases
 from tag_warehouse.clv.summary import summarise_transactions
+from tag_warehouse.clv.table import FitSettings
 
 REPEAT_CAP = 7  # the conditional-expectation table's last row is "7+"
 DAYS_PER_WEEK = 7.0
+UNIT = "week"  # the time unit the backtest fits and predicts in
 MODELS = ("bgnbd", "gamma_gamma", "mbgnbd")
 EXPECTED_PURCHASES: dict[str, Callable[..., np.ndarray]] = {
     "bgnbd": bgnbd_expected_purchases,
@@ -53,6 +56,20 @@ PREDICTS = {
     "gamma_gamma": "spend_per_purchase_day",
 }
 ALL_CUSTOMERS = "all"  # the bucket of the measures over every scored customer
+
+
+def backtest_settings(settings: FitSettings, holdout_days: int) -> FitSettings:
+    """The settings of the backtest's fits, as holdout_quality fits: the build's
+    as_of_date, switches and spend remedy (from ``settings``), in weeks, checked
+    over the holdout, undiscounted (fit_clv_models checks its predictions over
+    that horizon). What int_clv_calibration_models_fitted and the client-side
+    fit step fit with."""
+    return replace(
+        settings,
+        horizon_years=holdout_days / DAYS_PER_YEAR,
+        unit=UNIT,
+        annual_discount_rate=0.0,
+    )
 
 
 def error_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
@@ -203,7 +220,7 @@ def holdout_quality(
     if unknown:
         raise ValueError(f"unknown model(s) {sorted(unknown)}; known: {MODELS}")
     summary = summarise_transactions(
-        transactions, customer_col, date_col, amount_col, calibration_end, "week"
+        transactions, customer_col, date_col, amount_col, calibration_end, UNIT
     )
     holdout = holdout_days_and_spend(
         transactions,
@@ -234,7 +251,7 @@ def holdout_quality(
         fits |= fit_clv_models(
             summary,
             horizon_years=holdout_days / DAYS_PER_YEAR,
-            unit="week",
+            unit=UNIT,
             spend_remedy=spend_remedy,
             winsorise_quantiles=winsorise_quantiles,
         )

@@ -1,14 +1,20 @@
-"""The CLV fit table (int_clv_models_fitted, and the table the client-side fit
-writes on engines without dbt Python models): one row per parameter of a fitted
-model, one row per model otherwise. Built from the grouped summaries
-(int_clv_purchases_grouped, int_clv_spend_grouped); the dbt Python model and
-``scripts/clv.py fit`` share it, so both engines' tables have the same shape and
-values."""
+"""The CLV fit table (int_clv_models_fitted and int_clv_calibration_models_fitted,
+and the table the client-side fit writes on engines without dbt Python models):
+one row per parameter of a fitted model, one row per model otherwise, and the
+column ``fit`` saying which fit it is (SCORING_FIT: on the orders up to
+as_of_date, what scores the customers; BACKTEST_FIT: on the calibration orders of
+the backtest, marts.clv_model_quality). Built from the grouped summaries
+(int_clv_purchases_grouped, int_clv_spend_grouped and their calibration twins);
+the dbt Python models and ``scripts/clv.py fit`` share it, so every engine's
+table has the same shape and values."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -31,7 +37,11 @@ FIT_TABLE_COLUMNS: dict[str, str] = {
     "spend_cap_quantile": "float64",
     "as_of_date": "datetime64[s]",
     "message": "string",
+    "fit": "string",
 }
+# The values of column fit.
+SCORING_FIT = "scoring"
+BACKTEST_FIT = "backtest"
 
 
 @dataclass(frozen=True)
@@ -53,9 +63,53 @@ class FitSettings:
         return self.ltv_enabled or self.churn_risk_enabled
 
 
-def fit_rows(outcome: ModelFit, as_of_date: str) -> list[dict[str, object]]:
+def build_date(value: Any) -> str:
+    """The build's as_of_date from a Python model's meta. Without --vars
+    as_of_date the project default (the Jinja expression of today's date in
+    dbt_project.yml) reaches a Python model's config unrendered; it means today,
+    as the SQL renders it. Any other value was checked by the validate_vars hook
+    before any model."""
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        return dt.date.today().isoformat()
+
+
+def enabled(value: Any) -> bool:
+    """A boolean var passed through a Python model's meta (rendered as text)."""
+    return str(value).lower() == "true"
+
+
+def quantiles(value: Any) -> list[float]:
+    """The var ltv_winsorise_quantiles, whether dbt rendered it as text or a list."""
+    if isinstance(value, str):
+        value = ast.literal_eval(value)
+    return [float(q) for q in value]
+
+
+def settings_from_meta(meta: Mapping[str, Any]) -> FitSettings:
+    """The fit's settings from the vars a dbt Python model got in its meta (keys
+    as the vars: as_of_date, ltv_enabled, churn_risk_enabled, ltv_horizon_years,
+    ltv_time_unit, ltv_annual_discount_rate, ltv_spend_remedy,
+    ltv_winsorise_quantiles)."""
+    return FitSettings(
+        as_of_date=build_date(meta["as_of_date"]),
+        ltv_enabled=enabled(meta["ltv_enabled"]),
+        churn_risk_enabled=enabled(meta["churn_risk_enabled"]),
+        horizon_years=float(meta["ltv_horizon_years"]),
+        unit=str(meta["ltv_time_unit"]),
+        annual_discount_rate=float(meta["ltv_annual_discount_rate"]),
+        spend_remedy=str(meta["ltv_spend_remedy"]),
+        winsorise_quantiles=quantiles(meta["ltv_winsorise_quantiles"]),
+    )
+
+
+def fit_rows(
+    outcome: ModelFit, as_of_date: str, fit: str = SCORING_FIT
+) -> list[dict[str, object]]:
     """One row per parameter of a fitted model, one row (no parameter) otherwise."""
     common = {
+        "fit": fit,
         "model": outcome.model,
         "status": outcome.status,
         "reason": outcome.reason or None,
@@ -130,11 +184,13 @@ def fit_table(
     settings: FitSettings,
     purchases: pd.DataFrame | None,
     spend: pd.DataFrame | None,
+    fit: str = SCORING_FIT,
 ) -> pd.DataFrame:
-    """The fit table of ``model_fits``, typed as FIT_TABLE_COLUMNS."""
+    """The fit table of ``model_fits``, typed as FIT_TABLE_COLUMNS; ``fit``:
+    SCORING_FIT or BACKTEST_FIT, the value of column fit."""
     rows = [
         row
         for outcome in model_fits(settings, purchases, spend)
-        for row in fit_rows(outcome, settings.as_of_date)
+        for row in fit_rows(outcome, settings.as_of_date, fit)
     ]
     return pd.DataFrame(rows, columns=list(FIT_TABLE_COLUMNS)).astype(FIT_TABLE_COLUMNS)

@@ -3,21 +3,21 @@
     fit for this as_of_date). On DuckDB they come from int_clv_models_fitted (a
     Python model inside `dbt build`). PostgreSQL and Spark run no Python models:
     there the client-side fit `python scripts/clv.py fit --target <engine>`
-    writes a table of the same shape, clv_models_fitted in var raw_schema; when
-    it is missing, or holds another as_of_date, every parameter is null (ltv and
-    churn_risk unknown) and the build logs a warning naming the command. -#}
+    writes a table of the same shape, clv_models_fitted in var raw_schema (its
+    rows with fit = scoring; the backtest's are int_clv_backtest_parameters');
+    when it is missing, or holds another as_of_date, every parameter is null
+    (ltv and churn_risk unknown) and the build logs a warning naming the
+    command. -#}
 
-{%- set fits_table = clv_client_fits_relation() -%}
+{%- set client_rows = clv_client_fit_rows('scoring') -%}
 
 with
 
 fits as (
     {%- if python_models_supported() %}
         select * from {{ ref('int_clv_models_fitted') }}
-    {%- elif fits_table is not none %}
-        select * from {{ fits_table }}
-        where
-            cast(as_of_date as date) = {{ as_of_date() }}
+    {%- elif client_rows is not none %}
+        {{ client_rows }}
     {%- else %}
         {#- no client-side fit yet: no rows, every parameter null -#}
         select

@@ -14,13 +14,7 @@ summarised as (
 ),
 
 grouped as (
-    select
-        frequency,
-        recency,
-        customer_age,
-        count(*) as customers
-    from summarised
-    group by frequency, recency, customer_age
+    {{ clv_grouped_with_counts('summarised', ['frequency', 'recency', 'customer_age']) }}
 )
 
 select * from grouped

@@ -1,26 +1,10 @@
 {#- BG/NBD expected purchase days over the horizon IF the customer is alive, per
     distinct (x, T) of the CLV summary, in SQL on every engine (FHL 2005 eq. 10
-    without its P(alive) factor, as tag_warehouse.clv.bgnbd evaluates it):
-
-        (a+b+x-1)/(a-1) (1 - G),  G = (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z),
-        z = t/(alpha+T+t)
-
-    (Euler's transformation of 2F1(r+x, b+x; a+b+x-1; z): its parameters do not
-    grow with x, so no term overflows). The series sum_k t_k is truncated at
-    N = last_k terms (z^N < 1e-20, at most var clv_series_terms);
-    t_k = prod_{j<k} (A+j)(B+j)/((C+j)(1+j)) z^k is
-    taken from logs of the factors summed by a window over k (no lgamma:
-    PostgreSQL and Spark lack it), its sign from the count of negative factors.
-
-    Error bound: once every factor is positive (k >= N > -A, -B, -C) the term
-    ratio is z (A+k)/(C+k) (B+k)/(1+k) <= rho = z max(1, (B+N)/(1+N)) (A <= C as
-    r > 0, and (B+k)/(1+k) moves towards 1), so the rest of the series is at
-    most |t_N| / (1 - rho), and the relative error of (1 - G) at most
-    (1-z)^(a-1) |t_N| / (1 - rho) / |1 - G|: series_error_bound, the largest
-    over the discounting steps (the discounted sum has non-negative weights on
-    the cumulative values, so its relative error is no larger). Null when the
-    bound does not apply (too few terms): the data test fails either way above
-    var clv_series_max_error.
+    without its P(alive) factor, as tag_warehouse.clv.bgnbd evaluates it): the
+    hypergeometric series of macro clv_alive_purchases_ctes (macros/utils/
+    clv_series.sql says how it is summed and why its error bound holds), at most
+    var clv_series_terms terms; the data test fails above var
+    clv_series_max_error.
 
     With var ltv_annual_discount_rate > 0 the horizon is cut into monthly steps
     (the last one possibly partial) and each step's purchases are discounted
@@ -37,24 +21,17 @@
 {%- set steps = ((horizon_years * 12 - 1e-9) | round(0, 'ceil') | int)
     if rate > 0 else 1 -%}
 {%- set terms = var('clv_series_terms') -%}
-{%- set log_term =
-    'coefficients.log_coefficient + coefficients.k * ln(evaluations_cut.z)' -%}
 
 {%- if var('ltv_enabled') %}
 
     with
 
-    parameters as (
+    curve_parameters as (
         select
+            'bgnbd' as model,
             bgnbd_r as r,
             bgnbd_alpha as alpha,
-            {#- a == 1 is a removable singularity: evaluated next to it -#}
-            
-            case
-                when abs(bgnbd_a - 1.0) >= 1e-7 then bgnbd_a
-                when bgnbd_a >= 1.0 then 1.0 + 1e-7
-                else 1.0 - 1e-7
-            end as a,
+            bgnbd_a as a,
             bgnbd_b as b
         from {{ ref('int_clv_parameters') }}
         where bgnbd_r is not null
@@ -66,16 +43,6 @@
             frequency,
             customer_age
         from {{ ref('int_clv_purchases_grouped') }}
-    ),
-
-    series as (
-        {{ dbt.generate_series(terms + 1) }}
-    ),
-
-    {# k = 0 .. terms: the terms summed, and term number `terms` for the bound #}
-    term_numbers as (
-        select cast(generated_number as {{ dbt.type_int() }}) - 1 as k
-        from series
     ),
 
     steps_generated as (
@@ -108,225 +75,19 @@
         from steps
     ),
 
-    {# the hypergeometric parameters of each distinct x #}
-    frequencies as (
-        select
-            distinct_frequencies.frequency,
-            parameters.a + parameters.b - 1.0 - parameters.r as upper_a,
-            parameters.a - 1.0 as upper_b,
-            parameters.a
-            + parameters.b
-            + distinct_frequencies.frequency
-            - 1.0 as lower_c
-        from (select distinct frequency from pairs) as distinct_frequencies
-        cross join parameters
-    ),
+    {{ clv_alive_purchases_ctes(steps, terms) }},
 
-{# ln|factor j| and its negative parts; a zero factor (the series ends there) is
-   taken as 1e-300, which makes every later term vanish #}
-    factors as (
-        select
-            frequencies.frequency,
-            term_numbers.k as j,
-            ln(greatest(abs(frequencies.upper_a + term_numbers.k), 1e-300))
-            + ln(greatest(abs(frequencies.upper_b + term_numbers.k), 1e-300))
-            - ln(greatest(abs(frequencies.lower_c + term_numbers.k), 1e-300))
-            - ln(1.0 + term_numbers.k) as log_factor,
-            case when frequencies.upper_a + term_numbers.k < 0 then 1 else 0 end
-            + case when frequencies.upper_b + term_numbers.k < 0 then 1 else 0 end
-            + case when frequencies.lower_c + term_numbers.k < 0 then 1 else 0 end
-                as negatives
-        from frequencies
-        cross join term_numbers
-        where term_numbers.k < {{ terms }}
-    ),
-
-    {# term k = j + 1: the factors 0 .. j; term 0 is 1 #}
-    coefficients as (
-        select
-            frequency,
-            j + 1 as k,
-            sum(log_factor) over (
-                partition by frequency order by j
-                rows between unbounded preceding and current row
-            ) as log_coefficient,
-            sum(negatives) over (
-                partition by frequency order by j
-                rows between unbounded preceding and current row
-            ) as negatives
-        from factors
-        union all
-        select
-            frequency,
-            0 as k,
-            0.0 as log_coefficient,
-            0 as negatives
-        from frequencies
-    ),
-
-    evaluations as (
-        select
-            pairs.frequency,
-            pairs.customer_age,
-            steps_timed.step,
-            steps_timed.discount,
-            frequencies.upper_a,
-            frequencies.lower_c,
-            {#- ln(1 - z) = ln(alpha+T) - ln(alpha+T+t) -#}
-            
-            ln(parameters.alpha + pairs.customer_age)
-            - ln(parameters.alpha + pairs.customer_age + steps_timed.step_t)
-                as log1m_z
-        from pairs
-        inner join frequencies
-            on pairs.frequency = frequencies.frequency
-        cross join steps_timed
-        cross join parameters
-    ),
-
-    evaluations_z as (
-        select
-            *,
-            -({{ clv_expm1('log1m_z') }}) as z
-        from evaluations
-    ),
-
-{# Terms summed per evaluation: k < last_k, where z^k < 1e-20 (the terms are at
-   most z^k once every factor is positive, for a <= 2), at least past the
-   negative factors, at most var clv_series_terms. The bound below is computed
-   at last_k, so a short series shows in series_error_bound, never silently. #}
-    evaluations_cut as (
-        select
-            *,
-            least(
-                {{ terms }},
-                greatest(
-                    ceil(ln(1e-20) / ln(z)),
-                    ceil(2.0 - upper_a),
-                    ceil(2.0 - lower_c),
-                    1.0
-                )
-            ) as last_k
-        from evaluations_z
-    ),
-
-    terms as (
-        select
-            evaluations_cut.frequency,
-            evaluations_cut.customer_age,
-            evaluations_cut.step,
-            evaluations_cut.last_k,
-            coefficients.k,
-            case
-                when
-                    coefficients.negatives - 2 * floor(coefficients.negatives / 2.0) = 1
-                    then -1.0
-                else 1.0
-            end
-            * {{ clv_exp(log_term) }} as term
-        from evaluations_cut
-        inner join coefficients
-            on
-                evaluations_cut.frequency = coefficients.frequency
-                and evaluations_cut.last_k >= coefficients.k
-    ),
-
-    sums as (
+    purchases_if_alive as (
         select
             frequency,
             customer_age,
-            step,
-            max(last_k) as last_k,
-            sum(case when k < last_k then term else 0.0 end) as hypergeometric,
-            max(case when k = last_k then abs(term) end) as last_term
-        from terms
-        group by frequency, customer_age, step
-    ),
-
-    cumulative as (
-        select
-            sums.frequency,
-            sums.customer_age,
-            sums.step,
-            evaluations_z.discount,
-            parameters.a + parameters.b - 1.0 - parameters.r as upper_a,
-            parameters.a + parameters.b + sums.frequency - 1.0 as lower_c,
-            parameters.a,
-            evaluations_z.z,
-            evaluations_z.log1m_z,
-            sums.hypergeometric,
-            sums.last_k,
-            sums.last_term,
-            (parameters.a - 1.0) * evaluations_z.log1m_z
-            + ln(greatest(abs(sums.hypergeometric), 1e-300)) as log_abs_g
-        from sums
-        inner join evaluations_z
-            on
-                sums.frequency = evaluations_z.frequency
-                and sums.customer_age = evaluations_z.customer_age
-                and sums.step = evaluations_z.step
-        cross join parameters
-    ),
-
-    cumulative_purchases as (
-        select
-            frequency,
-            customer_age,
-            step,
-            discount,
-            lower_c / (a - 1.0) * one_minus_g as purchases,
-            {#- the bound applies once every factor from term last_k on is positive -#}
-            
-            case
-                when
-                    last_k + upper_a > 0
-                    and last_k + lower_c > 0
-                    and last_k + a - 1.0 > 0
-                    and z * greatest(1.0, (last_k + a - 1.0) / (last_k + 1.0)) < 1.0
-                    then
-                        {{ clv_exp('(a - 1.0) * log1m_z') }} * last_term
-                        / (1.0 - z * greatest(1.0, (last_k + a - 1.0) / (last_k + 1.0)))
-                        / abs(one_minus_g)
-            end as relative_bound
-        from (
-            select
-                *,
-                case
-                    when hypergeometric > 0 then -({{ clv_expm1('log_abs_g') }})
-                    else 1.0 + {{ clv_exp('log_abs_g') }}
-                end as one_minus_g
-            from cumulative
-        ) as with_g
-    ),
-
-    increments as (
-        select
-            *,
-            purchases - coalesce(
-                lag(purchases) over (
-                    partition by frequency, customer_age order by step
-                ),
-                0.0
-            ) as step_purchases
-        from cumulative_purchases
-    ),
-
-    per_pair as (
-        select
-            frequency,
-            customer_age,
-            max(case when step = {{ steps }} then purchases end) as alive_purchases,
-            sum(step_purchases * discount) as discounted_alive_purchases,
-            {#- null (no bound) anywhere makes the pair's bound null -#}
-            
-            case
-                when count(relative_bound) = count(*) then max(relative_bound)
-            end as series_error_bound
-        from increments
-        group by frequency, customer_age
+            alive_purchases,
+            discounted_alive_purchases,
+            series_error_bound
+        from per_pair
     )
 
-    select * from per_pair
+    select * from purchases_if_alive
 
 {%- else %}
 

@@ -12,12 +12,7 @@ summarised as (
 ),
 
 grouped as (
-    select
-        frequency,
-        monetary_value,
-        count(*) as customers
-    from summarised
-    group by frequency, monetary_value
+    {{ clv_grouped_with_counts('summarised', ['frequency', 'monetary_value']) }}
 )
 
 select * from grouped
