@@ -10,8 +10,11 @@ scorers and what reads them again:
 
 It reads the grouped summaries and the fit's vars through dbt, fits BG/NBD,
 Gamma-Gamma and MBG/NBD as int_clv_models_fitted does on DuckDB
-(tag_warehouse.clv.table) and writes the same table as clv_models_fitted in var
-raw_schema (tag_warehouse/clv_engine.py). A model that cannot be fitted is a
+(tag_warehouse.clv.table), and the same models on the backtest's grouped
+calibration summaries as int_clv_calibration_models_fitted does (when they are
+built; clv_model_quality reads them), and writes both as one table,
+clv_models_fitted in var raw_schema, column fit = scoring or backtest
+(tag_warehouse/clv_engine.py). A model that cannot be fitted is a
 status in that table, not an error (exit 0); dbt failing to read or write exits
 with status 2. On DuckDB the fit runs inside `dbt build`: nothing to do.
 """
@@ -56,10 +59,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{done.purchase_rows} distinct (x, t_x, T) and {done.spend_rows} distinct "
         f"(x, m) rows; wrote clv_models_fitted on {args.target}"
     )
-    models = done.table.drop_duplicates("model").set_index("model")
-    for model, row in models.iterrows():
-        reason = "" if row["status"] == "fitted" else f": {row['reason']}"
-        print(f"  {model}: {row['status']}{reason}")
+    if done.backtest_purchase_rows is None:
+        print(
+            "clv: the backtest's grouped calibration summaries are not built: no "
+            "backtest fit (clv_model_quality says so); build "
+            "+int_clv_calibration_purchases_grouped "
+            "+int_clv_calibration_spend_grouped first"
+        )
+    else:
+        print(
+            f"clv: backtest fitted on {done.backtest_purchase_rows} distinct "
+            f"calibration (x, t_x, T) and {done.backtest_spend_rows} (x, m) rows"
+        )
+    models = done.table.drop_duplicates(["fit", "model"])
+    for row in models.itertuples(index=False):
+        reason = "" if row.status == "fitted" else f": {row.reason}"
+        print(f"  {row.fit} {row.model}: {row.status}{reason}")
     print(
         f"clv: now rebuild the scorers: dbt build --target {args.target}"
         + (f" --vars '{args.vars}'" if args.vars else "")

@@ -1,10 +1,15 @@
 """The client-side CLV fit for engines without dbt Python models (PostgreSQL, and
 Spark with the session method): read the grouped summaries
 (int_clv_purchases_grouped, int_clv_spend_grouped: the purchases bounded by the
-history's days, the spend about one row per repeat customer: docs/scaling.md)
-and the fit's dbt vars from the engine, fit in Python (tag_warehouse.clv.table,
-the code int_clv_models_fitted runs on DuckDB), and write the fit table into the
-engine as clv_models_fitted in var raw_schema, where int_clv_parameters reads it.
+history's days, the spend about one row per repeat customer: docs/scaling.md),
+the backtest's grouped calibration summaries (int_clv_calibration_purchases_grouped,
+int_clv_calibration_spend_grouped) and the fits' dbt vars from the engine, fit in
+Python (tag_warehouse.clv.table, the code int_clv_models_fitted and
+int_clv_calibration_models_fitted run on DuckDB), and write both fits into the
+engine as one table, clv_models_fitted in var raw_schema (column fit: scoring or
+backtest), where int_clv_parameters and int_clv_backtest_parameters read them.
+When the calibration summaries are not built, only the scoring fit is written
+(clv_model_quality then says its fit is missing).
 
 Everything goes through dbt's own adapter (dbtRunner: one `show` to read, one
 `run-operation write_clv_fits` to write): the same profiles.yml targets, the
@@ -24,13 +29,26 @@ from typing import Any
 import pandas as pd
 
 from tag_warehouse.clv import WEIGHT_COLUMN
-from tag_warehouse.clv.table import FIT_TABLE_COLUMNS, FitSettings, fit_table
+from tag_warehouse.clv.quality import backtest_settings
+from tag_warehouse.clv.table import (
+    BACKTEST_FIT,
+    FIT_TABLE_COLUMNS,
+    SCORING_FIT,
+    FitSettings,
+    fit_table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FITS_TABLE = "clv_models_fitted"
-# One query reads both grouped summaries and the vars (one dbt invocation: on
-# Spark each one starts a session). kind: purchases, spend or settings.
+# One query reads the grouped summaries and the vars (one dbt invocation: on
+# Spark each one starts a session). kind: purchases, spend, backtest_purchases,
+# backtest_spend or settings. The backtest's rows only when both of its grouped
+# summaries exist (settings say whether they did).
 READ_SQL = """
+{%- set backtest_purchases = load_relation(
+    ref('int_clv_calibration_purchases_grouped')) -%}
+{%- set backtest_spend = load_relation(ref('int_clv_calibration_spend_grouped')) -%}
+{%- set backtest = backtest_purchases is not none and backtest_spend is not none -%}
 select 'purchases' as kind, frequency, recency, customer_age,
     cast(null as {{ type_double() }}) as monetary_value, customers,
     cast(null as {{ dbt.type_string() }}) as settings
@@ -40,6 +58,18 @@ select 'spend' as kind, frequency, cast(null as {{ type_double() }}),
     cast(null as {{ type_double() }}), monetary_value, customers,
     cast(null as {{ dbt.type_string() }})
 from {{ ref('int_clv_spend_grouped') }}
+{%- if backtest %}
+union all
+select 'backtest_purchases' as kind, frequency, recency, customer_age,
+    cast(null as {{ type_double() }}), customers,
+    cast(null as {{ dbt.type_string() }})
+from {{ backtest_purchases }}
+union all
+select 'backtest_spend' as kind, frequency, cast(null as {{ type_double() }}),
+    cast(null as {{ type_double() }}), monetary_value, customers,
+    cast(null as {{ dbt.type_string() }})
+from {{ backtest_spend }}
+{%- endif %}
 union all
 select 'settings' as kind, cast(null as {{ type_double() }}),
     cast(null as {{ type_double() }}), cast(null as {{ type_double() }}),
@@ -53,6 +83,8 @@ select 'settings' as kind, cast(null as {{ type_double() }}),
         "annual_discount_rate": var("ltv_annual_discount_rate"),
         "spend_remedy": var("ltv_spend_remedy"),
         "winsorise_quantiles": var("ltv_winsorise_quantiles"),
+        "clv_holdout_days": var("clv_holdout_days"),
+        "backtest_inputs": backtest,
     }) }}' as settings
 """
 
@@ -63,12 +95,35 @@ class EngineFitError(RuntimeError):
 
 @dataclass(frozen=True)
 class EngineFit:
-    """What the fit step read and wrote."""
+    """What the fit step read and wrote. ``backtest_purchase_rows`` and
+    ``backtest_spend_rows`` are None when the backtest's grouped calibration
+    summaries were not built (no backtest fit written); ``table`` holds both
+    fits (column fit)."""
 
     settings: FitSettings
     purchase_rows: int
     spend_rows: int
     table: pd.DataFrame
+    backtest_purchase_rows: int | None = None
+    backtest_spend_rows: int | None = None
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """What the fit step reads from the engine: the fits' settings, the grouped
+    summaries, and the backtest's (None when not built)."""
+
+    settings: FitSettings
+    holdout_days: int
+    purchases: pd.DataFrame
+    spend: pd.DataFrame
+    backtest_purchases: pd.DataFrame | None
+    backtest_spend: pd.DataFrame | None
+
+    @property
+    def backtest(self) -> FitSettings:
+        """The settings of the backtest's fits (tag_warehouse.clv.quality)."""
+        return backtest_settings(self.settings, self.holdout_days)
 
 
 def _dbt(args: Sequence[str]) -> Any:
@@ -101,11 +156,12 @@ def _options(
     return ["--target", target, *(["--vars", dbt_vars] if dbt_vars else []), *dbt_args]
 
 
-def read_inputs(
+def read_engine_inputs(
     target: str, dbt_vars: str | None = None, dbt_args: Sequence[str] = ()
-) -> tuple[FitSettings, pd.DataFrame, pd.DataFrame]:
-    """The fit's settings (dbt vars) and the grouped purchases (frequency,
-    recency, T, customers) and spend (frequency, monetary_value, customers)."""
+) -> EngineInputs:
+    """The fits' settings (dbt vars) and the grouped purchases (frequency,
+    recency, T, customers) and spend (frequency, monetary_value, customers), for
+    the scoring fit and (when built) the backtest's, in one dbt invocation."""
     try:
         result = _dbt(
             [
@@ -120,7 +176,7 @@ def read_inputs(
     except EngineFitError as error:
         raise EngineFitError(
             f"{error}. Build the grouped summaries first: dbt build --target "
-            f"{target} --select +int_clv_purchases_grouped +int_clv_spend_grouped"
+            f"{target} --select +tag:clv_fit_inputs --resource-type seed model"
         ) from None
     table = result.results[0].agate_table
     frame = pd.DataFrame(
@@ -144,11 +200,34 @@ def read_inputs(
         # agate hands numbers over as Decimal (exact: from the float's repr).
         return rows.astype("float64").reset_index(drop=True)
 
-    purchases = part(
-        "purchases", ["frequency", "recency", "customer_age"] + [WEIGHT_COLUMN]
+    purchase_columns = ["frequency", "recency", "customer_age", WEIGHT_COLUMN]
+    spend_columns = ["frequency", "monetary_value", WEIGHT_COLUMN]
+    backtest = bool(values["backtest_inputs"])
+    return EngineInputs(
+        settings=settings,
+        holdout_days=int(values["clv_holdout_days"]),
+        purchases=part("purchases", purchase_columns).rename(
+            columns={"customer_age": "T"}
+        ),
+        spend=part("spend", spend_columns),
+        backtest_purchases=(
+            part("backtest_purchases", purchase_columns).rename(
+                columns={"customer_age": "T"}
+            )
+            if backtest
+            else None
+        ),
+        backtest_spend=part("backtest_spend", spend_columns) if backtest else None,
     )
-    spend = part("spend", ["frequency", "monetary_value", WEIGHT_COLUMN])
-    return settings, purchases.rename(columns={"customer_age": "T"}), spend
+
+
+def read_inputs(
+    target: str, dbt_vars: str | None = None, dbt_args: Sequence[str] = ()
+) -> tuple[FitSettings, pd.DataFrame, pd.DataFrame]:
+    """The scoring fit's settings and grouped purchases and spend
+    (read_engine_inputs without the backtest's)."""
+    inputs = read_engine_inputs(target, dbt_vars, dbt_args)
+    return inputs.settings, inputs.purchases, inputs.spend
 
 
 def _literal(value: Any) -> str | None:
@@ -191,15 +270,46 @@ def write_fit_table(
     )
 
 
+def engine_fit_table(inputs: EngineInputs) -> pd.DataFrame:
+    """The scoring fit's rows, then the backtest's (when its summaries were read):
+    what int_clv_models_fitted and int_clv_calibration_models_fitted hold on
+    DuckDB. A model switched off reads nothing (fit_table)."""
+    settings = inputs.settings
+    tables = [
+        fit_table(
+            settings,
+            inputs.purchases if settings.wanted else None,
+            inputs.spend if settings.wanted else None,
+            SCORING_FIT,
+        )
+    ]
+    if inputs.backtest_purchases is not None and inputs.backtest_spend is not None:
+        backtest = inputs.backtest
+        tables.append(
+            fit_table(
+                backtest,
+                inputs.backtest_purchases if backtest.wanted else None,
+                inputs.backtest_spend if backtest.wanted else None,
+                BACKTEST_FIT,
+            )
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
 def fit_on_engine(
     target: str, dbt_vars: str | None = None, dbt_args: Sequence[str] = ()
 ) -> EngineFit:
-    """Read the grouped summaries of ``target``, fit, write the fit table.
+    """Read the grouped summaries of ``target``, fit, write the fit table (the
+    scoring fit, and the backtest's when its grouped summaries are built).
     ``dbt_vars``: the build's --vars (YAML); ``dbt_args``: more dbt options."""
-    settings, purchases, spend = read_inputs(target, dbt_vars, dbt_args)
-    if settings.wanted:
-        table = fit_table(settings, purchases, spend)
-    else:
-        table = fit_table(settings, None, None)
+    inputs = read_engine_inputs(target, dbt_vars, dbt_args)
+    table = engine_fit_table(inputs)
     write_fit_table(table, target, dbt_vars, dbt_args)
-    return EngineFit(settings, len(purchases), len(spend), table)
+    return EngineFit(
+        inputs.settings,
+        len(inputs.purchases),
+        len(inputs.spend),
+        table,
+        None if inputs.backtest_purchases is None else len(inputs.backtest_purchases),
+        None if inputs.backtest_spend is None else len(inputs.backtest_spend),
+    )
