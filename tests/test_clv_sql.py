@@ -7,6 +7,7 @@ about a second."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -23,11 +24,19 @@ from tag_warehouse.clv import (
     fit_mbgnbd_model,
     mbgnbd_prob_alive,
     predict_ltv,
+    quality,
 )
-from tag_warehouse.clv._common import DAYS_PER_UNIT, DAYS_PER_YEAR
+from tag_warehouse.clv._common import (
+    DAYS_PER_UNIT,
+    DAYS_PER_YEAR,
+    DEFAULT_WINSORISE_QUANTILES,
+)
+from tag_warehouse.clv.table import FitSettings
+from tag_warehouse.clv_engine import EngineInputs, engine_fit_table
 
 # The project's defaults (dbt_project.yml) the demo build ran with.
 HORIZON_YEARS, UNIT, DISCOUNT_RATE = 3.0, "week", 0.0
+HOLDOUT_DAYS = 90
 RELATIVE = 1e-6
 # Below e^-700 the SQL P(alive) is 0 (PostgreSQL cannot exp further down).
 ABSOLUTE = 1e-300
@@ -104,13 +113,83 @@ def test_sql_scoring_equals_the_python_models(demo_build: DbtRun) -> None:
 
 def test_sql_time_units_equal_the_python_ones() -> None:
     """The scoring SQL's days per unit and per year (macro clv_time_units) are the
-    ones tag_warehouse.clv fits with."""
+    ones tag_warehouse.clv fits with; the backtest SQL's unit, buckets and models
+    (macro clv_backtest_settings) are tag_warehouse.clv.quality's."""
     returned: list[Any] = []
     source = (ROOT / "macros" / "utils" / "clv_scoring.sql").read_text("utf-8")
     macros = jinja2.Environment(extensions=["jinja2.ext.do"]).from_string(
         source, globals={"return": returned.append}
     )
     macros.module.clv_time_units()
-    (units,) = returned
+    macros.module.clv_backtest_settings()
+    units, backtest = returned
     assert units["days_per_year"] == DAYS_PER_YEAR
     assert units["days_per_unit"] == DAYS_PER_UNIT
+    assert backtest["unit"] == quality.UNIT
+    assert backtest["repeat_cap"] == quality.REPEAT_CAP
+    assert backtest["all_bucket"] == quality.ALL_CUSTOMERS
+    models = {entry["model"]: entry for entry in backtest["models"]}
+    assert tuple(models) == quality.MODELS
+    assert {name: entry["predicts"] for name, entry in models.items()} == (
+        quality.PREDICTS
+    )
+
+
+def test_the_client_step_fits_the_backtest_as_duckdb_does(demo_build: DbtRun) -> None:
+    """scripts/clv.py fit's table (tag_warehouse.clv_engine.engine_fit_table) on
+    the demo build's grouped summaries: its backtest rows are
+    int_clv_calibration_models_fitted's, its scoring rows int_clv_models_fitted's
+    (what PostgreSQL and Spark read, column fit); without the calibration
+    summaries it writes the scoring fit alone."""
+    with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
+        tables = {
+            name: read(con, name)
+            for name in (
+                "int_clv_purchases_grouped",
+                "int_clv_spend_grouped",
+                "int_clv_calibration_purchases_grouped",
+                "int_clv_calibration_spend_grouped",
+                "int_clv_models_fitted",
+                "int_clv_calibration_models_fitted",
+            )
+        }
+    [as_of_date] = set(tables["int_clv_models_fitted"]["as_of_date"].dt.date)
+    settings = FitSettings(
+        as_of_date=as_of_date.isoformat(),
+        ltv_enabled=True,
+        churn_risk_enabled=True,
+        horizon_years=HORIZON_YEARS,
+        unit=UNIT,
+        annual_discount_rate=DISCOUNT_RATE,
+        spend_remedy="winsorise",
+        winsorise_quantiles=DEFAULT_WINSORISE_QUANTILES,
+    )
+
+    def purchases(name: str) -> pd.DataFrame:
+        return tables[name].rename(columns={"customer_age": "T"})
+
+    inputs = EngineInputs(
+        settings,
+        HOLDOUT_DAYS,
+        purchases("int_clv_purchases_grouped"),
+        tables["int_clv_spend_grouped"],
+        purchases("int_clv_calibration_purchases_grouped"),
+        tables["int_clv_calibration_spend_grouped"],
+    )
+    table = engine_fit_table(inputs)
+    key = ["model", "parameter"]
+    for fit, model in (
+        ("scoring", "int_clv_models_fitted"),
+        ("backtest", "int_clv_calibration_models_fitted"),
+    ):
+        expected = tables[model].sort_values(key, ignore_index=True)
+        rows = table[table["fit"] == fit].sort_values(key, ignore_index=True)
+        assert set(expected["status"]) == {"fitted"}
+        pd.testing.assert_frame_equal(
+            rows[expected.columns].astype(object),
+            expected.astype(object),
+            check_exact=False,
+            rtol=1e-12,
+        )
+    scoring_only = engine_fit_table(replace(inputs, backtest_purchases=None))
+    assert set(scoring_only["fit"]) == {"scoring"}

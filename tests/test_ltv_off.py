@@ -1,5 +1,6 @@
-"""With ltv_enabled and churn_risk_enabled false the CLV Python models do no model
-work: neither the summary nor its grouped rows are pulled into pandas (issue #22:
+"""With ltv_enabled and churn_risk_enabled false the CLV Python models (the
+scoring fit and the backtest's) do no model work: neither the summaries nor their
+grouped rows are pulled into pandas (issue #22:
 52 s at 10 million customers). The models are run here as dbt-duckdb runs them
 (model(dbt, session)) with a stand-in `dbt` object whose summaries cannot be
 read; the SQL scorers (int_customers_ltv_predicted,
@@ -32,9 +33,12 @@ META = {
 # What the models would read per customer or per order when on.
 PER_CUSTOMER = {
     "int_customers_clv_summarised",
+    "int_customers_clv_calibration_summarised",
     "int_completed_orders_unioned",
     "int_clv_purchases_grouped",
     "int_clv_spend_grouped",
+    "int_clv_calibration_purchases_grouped",
+    "int_clv_calibration_spend_grouped",
 }
 
 
@@ -77,5 +81,6 @@ def test_disabled_models_read_no_summary() -> None:
         fits = load_model("int_clv_models_fitted").model(Dbt(con), con)
         assert isinstance(fits, pd.DataFrame)
         assert set(fits["status"]) == {"disabled"}
-        backtest = load_model("int_clv_models_backtested").model(Dbt(con), con)
+        backtest = load_model("int_clv_calibration_models_fitted").model(Dbt(con), con)
         assert set(backtest["status"]) == {"disabled"} and len(backtest) == 3
+        assert set(backtest["fit"]) == {"backtest"}
