@@ -75,6 +75,7 @@ PRODUCT_TABLES = [
     "marts.tag_value_health",
     "marts.tag_outcome_backtest",
     "marts.tag_rule_fingerprints",
+    "marts.clv_model_quality",
     "marts.customer_audiences",
     "marts.audience_members",
     "marts.audience_sizes",

@@ -77,7 +77,7 @@ parameters as (
 models as (
     {%- for entry in settings.models %}
         select
-            '{{ entry.model }}' as model,
+            '{{ entry.model }}' as model, -- noqa: RF04
             '{{ entry.predicts }}' as predicts,
             {%- if var(entry.enabled_by) %}
                 cast(null as {{ dbt.type_string() }}) as disabled_reason

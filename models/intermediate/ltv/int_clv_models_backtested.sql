@@ -45,7 +45,7 @@ fitted as (
 scored as (
     {%- for model in ['bgnbd', 'mbgnbd'] %}
         select
-            '{{ model }}' as model,
+            '{{ model }}' as model, -- noqa: RF04
             frequency,
             {{ model }}_purchase_days as predicted_value,
             naive_purchase_days as naive_value,
@@ -56,7 +56,7 @@ scored as (
         union all
     {%- endfor %}
     select
-        'gamma_gamma' as model,
+        'gamma_gamma' as model, -- noqa: RF04
         frequency,
         gamma_gamma_spend_per_purchase_day as predicted_value,
         monetary_value as naive_value,

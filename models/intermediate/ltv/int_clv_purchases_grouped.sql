@@ -14,7 +14,9 @@ summarised as (
 ),
 
 grouped as (
-    {{ clv_grouped_with_counts('summarised', ['frequency', 'recency', 'customer_age']) }}
+    {{ clv_grouped_with_counts(
+        'summarised', ['frequency', 'recency', 'customer_age']
+    ) }}
 )
 
 select * from grouped

@@ -28,7 +28,7 @@
 
     curve_parameters as (
         select
-            'bgnbd' as model,
+            'bgnbd' as model, -- noqa: RF04
             bgnbd_r as r,
             bgnbd_alpha as alpha,
             bgnbd_a as a,
