@@ -13,11 +13,13 @@
 {%- if not python_models_supported() -%}
     {%- set client_rows = clv_client_fit_rows('backtest', warn=false) -%}
 {%- endif -%}
+{#- the command's quotes as double quotes: a text literal on every engine (Spark
+    reads two single quotes as two literals) -#}
 {%- set missing_reason = (
     "no backtest fit in " ~ var('raw_schema') ~ ".clv_models_fitted for as_of_date "
     ~ var('as_of_date') ~ " (scripts/clv.py fit writes it): run `"
     ~ clv_fit_command() ~ "`, then dbt build --select int_clv_backtest_parameters+"
-) | replace("'", "''") -%}
+) | replace("'", '"') -%}
 {%- set parameter_names = [] -%}
 {%- for model, name in clv_parameter_columns() -%}
     {%- if name not in parameter_names -%}
