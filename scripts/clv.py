@@ -2,11 +2,13 @@
 
     python scripts/clv.py fit --target postgres [--vars '{as_of_date: 2026-06-30}']
 
-Run it after a `dbt build` of the same target and vars (which builds the grouped
-summaries int_clv_purchases_grouped and int_clv_spend_grouped), then build the
+Run it after a `dbt build` of the same target and vars that builds the grouped
+summaries it reads (`--select +tag:clv_fit_inputs`: int_clv_purchases_grouped,
+int_clv_spend_grouped and the backtest's calibration twins), then build the
 scorers and what reads them again:
 
-    dbt build --target postgres --vars '...' --select int_clv_parameters+
+    dbt build --target postgres --vars '...' \
+        --select int_clv_parameters+ int_clv_backtest_parameters+
 
 It reads the grouped summaries and the fit's vars through dbt, fits BG/NBD,
 Gamma-Gamma and MBG/NBD as int_clv_models_fitted does on DuckDB
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"clv: now rebuild the scorers: dbt build --target {args.target}"
         + (f" --vars '{args.vars}'" if args.vars else "")
-        + " --select int_clv_parameters+"
+        + " --select int_clv_parameters+ int_clv_backtest_parameters+"
     )
     return 0
 
