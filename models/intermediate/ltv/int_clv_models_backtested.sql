@@ -16,6 +16,10 @@
       same for the naive one, and the actual spend).
     A model not fitted (failed, disabled, or no client-side fit) has one row
     with its status and reason, the others are scored as usual. -#}
+{#- A table: the daily `tag:operations` run republishes clv_model_quality from
+    the last weekly backtest; views would recompute the holdout from orders
+    compiled for the daily run's date. -#}
+{{ config(materialized='table') }}
 {%- set settings = clv_backtest_settings() -%}
 {%- set cap = settings.repeat_cap -%}
 {%- set everyone = settings.all_bucket -%}
