@@ -7,13 +7,21 @@
   `dbt source freshness`: a stale export stops every dbt asset after it;
 - `published_marts` (tag_warehouse/publish.py) and `dashboard`
   (tag_warehouse/report.py) come after the marts, so a failed dbt node, test or
-  freshness check leaves readers on the last good version.
+  freshness check leaves readers on the last good version (DuckDB only: they
+  export the DuckDB file);
+- on an engine that runs no dbt Python models (WAREHOUSE_TARGET postgres or
+  spark), the CLV fit is the asset `raw/clv_models_fitted`
+  (tag_warehouse/clv_engine.py) between the grouped summaries and
+  int_clv_parameters; Dagster then runs the dbt build of a job in two steps
+  around it.
 """
 
+import contextlib
 import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,8 +44,10 @@ from dagster import (
     multi_asset_check,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.utils import select_unique_ids
 from filelock import FileLock
 
+from tag_warehouse.clv_engine import EngineFitError, fit_on_engine
 from tag_warehouse.publish import (
     REFERENCE_TABLES,
     current_version_dir,
@@ -61,6 +71,33 @@ DBT_VARS_ENV = "WAREHOUSE_DBT_VARS"
 FRESHNESS_CHECK = "dbt_source_freshness"
 PUBLISHED = AssetKey("published_marts")
 DASHBOARD = AssetKey("dashboard")
+# The dbt target of every run (profiles.yml reads the same variable).
+TARGET_ENV = "WAREHOUSE_TARGET"
+DUCKDB = "duckdb"
+DEFAULT_TARGET = DUCKDB
+# The client-side CLV fit (engines without dbt Python models): the table it
+# writes, raw_schema.clv_models_fitted, named as dagster-dbt names a model
+# (schema, name); its check mirrors DuckDB's dbt test of int_clv_models_fitted.
+CLV_FIT = AssetKey(["raw", "clv_models_fitted"])
+CLV_FIT_CHECK = "clv_model_fit_failed"
+# What the fit reads (the dbt tag clv_fit_inputs): the grouped summaries of the
+# scoring fit and of the backtest's calibration fit.
+CLV_FIT_INPUTS = (
+    "int_clv_purchases_grouped",
+    "int_clv_spend_grouped",
+    "int_clv_calibration_purchases_grouped",
+    "int_clv_calibration_spend_grouped",
+)
+CLV_FIT_READER = "int_clv_parameters"
+# Every model reading the fit table: the scoring and the backtest parameters.
+CLV_FIT_READERS = (CLV_FIT_READER, "int_clv_backtest_parameters")
+# The dbt Python model that fits on DuckDB; disabled where the client fit runs.
+CLV_FIT_MODEL = "int_clv_models_fitted"
+UNIT_TESTS_OFF = ["--exclude-resource-type", "unit_test"]
+# Engines where dbt replacing a table or view drops the views built on it (the
+# old relation goes with `drop ... cascade`: PostgreSQL views bind to tables).
+CASCADING_ENGINES = {"postgres"}
+INDIRECT_SELECTION_ENV = "DBT_INDIRECT_SELECTION"
 # Files whose change changes the dbt manifest (the parse is redone when one is
 # newer than it).
 _PROJECT_INPUTS = ("models", "macros", "seeds", "tests", "analyses")
@@ -105,11 +142,23 @@ def _newest_project_change(project_dir: Path) -> float:
     return max(stamps)
 
 
-def prepared_project(project_dir: Path = ROOT) -> DbtProject:
+def warehouse_target() -> str:
+    """The dbt target the runs build (WAREHOUSE_TARGET, as profiles.yml reads it)."""
+    return os.environ.get(TARGET_ENV, "").strip() or DEFAULT_TARGET
+
+
+def prepared_project(
+    project_dir: Path = ROOT, target: str = DEFAULT_TARGET
+) -> DbtProject:
     """The dbt project with a manifest no older than its files (`dbt parse` into
-    <target>/dagster when missing or stale, under a lock for concurrent loads)."""
+    <target path>/dagster, or dagster-<target> for another target than DuckDB: the
+    manifests differ, e.g. DuckDB's holds the Python models; when missing or
+    stale, under a lock for concurrent loads)."""
+    folder = "dagster" if target == DEFAULT_TARGET else f"dagster-{target}"
     project = DbtProject(
-        project_dir=project_dir, target_path=dbt_target_dir(project_dir) / "dagster"
+        project_dir=project_dir,
+        target_path=dbt_target_dir(project_dir) / folder,
+        target=target,
     )
     manifest = project.manifest_path
     manifest.parent.mkdir(parents=True, exist_ok=True)
@@ -118,17 +167,47 @@ def prepared_project(project_dir: Path = ROOT) -> DbtProject:
         if manifest.exists() and manifest.stat().st_mtime >= newest:
             return project
         invocation = DbtCliResource(
-            project_dir=project, dbt_executable=dbt_executable()
+            project_dir=project, dbt_executable=dbt_executable(), target=target
         ).cli(["parse", "--quiet"], target_path=project.target_path)
         invocation.wait()
     return project
+
+
+def _node_id(manifest: Mapping[str, Any], name: str) -> str:
+    return f"model.{manifest['metadata']['project_name']}.{name}"
+
+
+def needs_client_fit(manifest: Mapping[str, Any]) -> bool:
+    """Whether the CLV fit runs outside dbt: the engine runs no dbt Python models
+    (int_clv_models_fitted is disabled, dbt_project.yml) but int_clv_parameters
+    is built (it then reads raw_schema.clv_models_fitted)."""
+    nodes = manifest["nodes"]
+    return (
+        _node_id(manifest, CLV_FIT_READER) in nodes
+        and _node_id(manifest, CLV_FIT_MODEL) not in nodes
+    )
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
     """dbt nodes grouped by layer: raw, staging, intermediate, history, semantic,
     seeds, and the marts by their folder (marts_customer_tags,
     marts_operations, marts_audiences: one graph of every mart is too large to
-    read). The dbt tags, e.g. the cadence, become Dagster tags."""
+    read). The dbt tags, e.g. the cadence, become Dagster tags. Where the CLV
+    fit runs outside dbt, its readers (CLV_FIT_READERS) depend on its asset
+    (dbt reads the table through a macro, clv_client_fits_relation, so the manifest has
+    no such edge)."""
+
+    def get_asset_spec(
+        self,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        readers = {_node_id(manifest, name) for name in CLV_FIT_READERS}
+        if unique_id in readers and needs_client_fit(manifest):
+            return spec.merge_attributes(deps=[CLV_FIT])
+        return spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
@@ -168,27 +247,74 @@ def _run_partition(context: AssetCheckExecutionContext) -> str | None:
     return context.run.tags.get("dagster/partition")
 
 
-def build_dbt_assets(project: DbtProject) -> Any:
-    """Every model and seed of the project (tests as checks)."""
+@contextlib.contextmanager
+def _indirect_selection(mode: str | None) -> Iterator[None]:
+    """DBT_INDIRECT_SELECTION while dagster-dbt starts dbt (it reads the variable
+    then and overrides it with `empty` when it selects the tests one by one)."""
+    if mode is None or INDIRECT_SELECTION_ENV in os.environ:
+        yield
+        return
+    os.environ[INDIRECT_SELECTION_ENV] = mode
+    try:
+        yield
+    finally:
+        del os.environ[INDIRECT_SELECTION_ENV]
+
+
+def _dbt_assets(project: DbtProject, name: str, select: str, exclude: str) -> Any:
+    # The unit tests run on DuckDB only: some mock DuckDB's Python models. Where
+    # the build is split around the CLV fit, a test runs in the step that builds
+    # the last of its parents (buildable), not in the first one that builds any
+    # (dbt's default, eager: customer_tags' agrees_with_tag_marts would compare
+    # the new daily marts with the old long table).
+    duckdb = engine_type(project) == DUCKDB
+    options = [] if duckdb else UNIT_TESTS_OFF
+    indirect = None if duckdb else "buildable"
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        name="warehouse_dbt",
+        name=name,
+        select=select,
+        exclude=exclude or None,
         partitions_def=DAILY,
         # One run per day: a run is one as_of_date (its history slice).
         backfill_policy=BackfillPolicy.multi_run(1),
         dagster_dbt_translator=TRANSLATOR,
     )
     def warehouse_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-        arguments = ["build", "--vars", json.dumps(dbt_vars(context.partition_key))]
-        yield from dbt.cli(arguments, context=context).stream()
+        arguments = ["build", *options]
+        arguments += ["--vars", json.dumps(dbt_vars(context.partition_key))]
+        with _indirect_selection(indirect):
+            invocation = dbt.cli(arguments, context=context)
+        yield from invocation.stream()
 
     return warehouse_dbt
 
 
+def build_dbt_assets(project: DbtProject) -> list[Any]:
+    """Every model and seed of the project (tests as checks): one definition, or,
+    where the CLV fit runs outside dbt, two: everything but the fit's readers
+    and its descendants, then those (after the fit asset). Dagster would split one
+    definition around the fit by itself, but its split puts some error-severity
+    (blocking) dbt tests with several parents on the wrong side and refuses the
+    job as circular (dagster 1.13; DECISIONLOG 2026-12-02)."""
+    if not needs_client_fit(_manifest(project)):
+        return [_dbt_assets(project, "warehouse_dbt", "fqn:*", "")]
+    after_fit = " ".join(f"{name}+" for name in CLV_FIT_READERS)
+    return [
+        _dbt_assets(project, "warehouse_dbt", "fqn:*", after_fit),
+        _dbt_assets(project, "warehouse_dbt_after_clv_fit", after_fit, ""),
+    ]
+
+
 def _manifest(project: DbtProject) -> dict[str, Any]:
     return json.loads(project.manifest_path.read_text(encoding="utf-8"))
+
+
+def engine_type(project: DbtProject) -> str:
+    """The adapter the manifest was parsed for: duckdb, postgres or spark."""
+    return str(_manifest(project)["metadata"]["adapter_type"])
 
 
 def source_specs(project: DbtProject) -> list[AssetSpec]:
@@ -198,7 +324,7 @@ def source_specs(project: DbtProject) -> list[AssetSpec]:
             TRANSLATOR.get_asset_key(props),
             description=props.get("description") or None,
             group_name="raw",
-            kinds={"duckdb"},
+            kinds={engine_type(project)},
         )
         for props in _manifest(project)["sources"].values()
     ]
@@ -379,3 +505,171 @@ def build_publish_assets(project: DbtProject) -> list[Any]:
         return MaterializeResult(metadata={"version": version_dir.name, **pages})
 
     return [published_marts, dashboard]
+
+
+def fit_failure_severity(run_vars: Mapping[str, Any], project_dir: Path) -> str:
+    """var clv_fit_failure_severity of a run: its vars, else dbt_project.yml."""
+    if "clv_fit_failure_severity" in run_vars:
+        return str(run_vars["clv_fit_failure_severity"])
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text("utf-8"))
+    return str(project["vars"]["clv_fit_failure_severity"])
+
+
+def fit_check_result(table: Any, as_of_date: str, severity: str) -> AssetCheckResult:
+    """clv_model_fit_failed as DuckDB's dbt test of int_clv_models_fitted says it:
+    fails when a model is neither fitted nor disabled; a warning unless var
+    clv_fit_failure_severity is error (then, being blocking, it stops what
+    reads the fit, as the failing dbt test does on DuckDB)."""
+    models = table.drop_duplicates("model")
+    failed = models[~models["status"].isin(["fitted", "disabled"])]
+    reasons = {row.model: str(row.reason) for row in failed.itertuples()}
+    if reasons:
+        description = (
+            f"CLV fit as of {as_of_date}: "
+            + "; ".join(f"{model} {reason}" for model, reason in reasons.items())
+            + ". ltv (bgnbd, gamma_gamma) or churn_risk (mbgnbd) is unknown for"
+            " every customer of this day; the other tags are not affected"
+            " (docs/tags.md: when the fit fails)."
+        )
+    else:
+        description = f"CLV fit as of {as_of_date}: every enabled model fitted."
+    return AssetCheckResult(
+        asset_key=CLV_FIT,
+        check_name=CLV_FIT_CHECK,
+        passed=not reasons,
+        severity=(
+            AssetCheckSeverity.ERROR if severity == "error" else AssetCheckSeverity.WARN
+        ),
+        description=description,
+        metadata={"failed_models": MetadataValue.json(reasons)},
+    )
+
+
+def build_clv_fit_asset(project: DbtProject, target: str) -> Any | None:
+    """The client-side CLV fit as an asset, where dbt does not fit (None on
+    DuckDB): after the grouped summaries, before int_clv_parameters (the
+    translator adds that edge). It calls tag_warehouse.clv_engine.fit_on_engine,
+    which reads the summaries and writes the fit table through dbt's adapter."""
+    manifest = _manifest(project)
+    if not needs_client_fit(manifest):
+        return None
+    inputs = [
+        TRANSLATOR.get_asset_key(manifest["nodes"][_node_id(manifest, name)])
+        for name in CLV_FIT_INPUTS
+    ]
+    fit_dir = project.target_path / "clv_fit"
+    project_dir = Path(project.project_dir)
+
+    @asset(
+        key=CLV_FIT,
+        deps=inputs,
+        partitions_def=DAILY,
+        backfill_policy=BackfillPolicy.multi_run(1),
+        group_name="intermediate",
+        kinds={"python", engine_type(project)},
+        check_specs=[
+            AssetCheckSpec(
+                CLV_FIT_CHECK,
+                asset=CLV_FIT,
+                blocking=True,
+                description=(
+                    "Every enabled CLV model fitted. A failed fit warns (ltv or"
+                    " churn_risk unknown, the run goes on), or stops what reads the"
+                    " fit with var clv_fit_failure_severity: error."
+                ),
+            )
+        ],
+        description=(
+            "The CLV fits (BG/NBD, Gamma-Gamma, MBG/NBD) of the day, fitted in"
+            " Python on the grouped summaries pulled from the engine and written"
+            " back as clv_models_fitted in var raw_schema, where int_clv_parameters"
+            " reads them (tag_warehouse/clv_engine.py; `scripts/clv.py fit` by"
+            " hand). A model that cannot be fitted is a status in the table and a"
+            " warning of the check; dbt failing to read or write fails the asset."
+        ),
+    )
+    def clv_models_fitted(context: AssetExecutionContext) -> MaterializeResult:
+        run_vars = dbt_vars(context.partition_key)
+        context.log.info(
+            f"CLV fit on {target} as of {context.partition_key}: reading"
+            f" {' and '.join(CLV_FIT_INPUTS)} through dbt"
+        )
+        started = time.monotonic()
+        fit_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            done = fit_on_engine(
+                target,
+                json.dumps(run_vars),
+                ["--target-path", str(fit_dir), "--log-path", str(fit_dir)],
+            )
+        except EngineFitError as error:
+            raise Failure(
+                description=(
+                    f"CLV fit on {target}: {error}. ltv and churn_risk are not"
+                    " scored for this day; fix the cause and re-run the partition."
+                ),
+                metadata={"dbt_log": MetadataValue.path(str(fit_dir / "dbt.log"))},
+            ) from error
+        seconds = time.monotonic() - started
+        models = done.table.drop_duplicates("model").set_index("model")
+        statuses = {
+            str(model): str(row["status"])
+            + ("" if row["status"] == "fitted" else f": {row['reason']}")
+            for model, row in models.iterrows()
+        }
+        context.log.info(
+            f"CLV fit as of {done.settings.as_of_date}: {done.purchase_rows}"
+            f" distinct (x, t_x, T) and {done.spend_rows} distinct (x, m) rows,"
+            f" wrote {len(done.table)} rows to clv_models_fitted in {seconds:.1f} s"
+        )
+        for model, status in statuses.items():
+            context.log.info(f"  {model}: {status}")
+        check = fit_check_result(
+            done.table,
+            done.settings.as_of_date,
+            fit_failure_severity(run_vars, project_dir),
+        )
+        if not check.passed:
+            context.log.warning(check.description or "")
+        return MaterializeResult(
+            metadata={
+                "as_of_date": done.settings.as_of_date,
+                "target": target,
+                "purchase_rows": done.purchase_rows,
+                "spend_rows": done.spend_rows,
+                "fit_rows": len(done.table),
+                "models": MetadataValue.json(statuses),
+                "seconds": round(seconds, 1),
+            },
+            check_results=[check],
+        )
+
+    return clv_models_fitted
+
+
+def views_dropped_with(project: DbtProject, dbt_select: str) -> list[AssetKey]:
+    """The views a build of `dbt_select` drops without rebuilding them, on an
+    engine of CASCADING_ENGINES (else none): the views reached from a rebuilt
+    table or view through views only. A job must rebuild them, or they are
+    missing until a build that selects them (e.g. the weekly build's staging
+    tests would read a dropped stg_crm__orders_rejected)."""
+    manifest = _manifest(project)
+    if manifest["metadata"]["adapter_type"] not in CASCADING_ENGINES:
+        return []
+    nodes = manifest["nodes"]
+
+    def materialized(unique_id: str) -> str | None:
+        props = nodes.get(unique_id)
+        if props is None or props["resource_type"] != "model":
+            return None
+        return props["config"].get("materialized")
+
+    selected = select_unique_ids(dbt_select, "", "", project, manifest)
+    frontier = [uid for uid in selected if materialized(uid) in ("table", "view")]
+    dropped: set[str] = set()
+    while frontier:
+        for child in manifest["child_map"].get(frontier.pop(), []):
+            if materialized(child) == "view" and child not in selected | dropped:
+                dropped.add(child)
+                frontier.append(child)
+    return [TRANSLATOR.get_asset_key(nodes[uid]) for uid in sorted(dropped)]

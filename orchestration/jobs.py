@@ -9,13 +9,23 @@
 Each job checks the raw sources' freshness first. A tick runs the partition of its
 own day (as_of_date = the tick's date); runs queue one at a time (dagster.yaml),
 so a Monday's weekly run starts after that day's daily run.
+
+On PostgreSQL and Spark (WAREHOUSE_TARGET) there is no publish nor dashboard, and
+a job whose dbt selection holds int_clv_parameters (the weekly and monthly: ltv
+and churn_risk are value tags, catalogue/tags/value.yml) also runs the CLV fit
+asset and the grouped summaries it reads. Dagster splits the job's dbt build
+around it (it subsets the dbt multi-asset when a non-dbt asset sits between its
+nodes): everything not downstream of the fit, the fit, then int_clv_parameters
+and everything downstream of it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dagster import (
+    AssetKey,
     AssetSelection,
     DefaultScheduleStatus,
     RunRequest,
@@ -58,17 +68,52 @@ CADENCES = (
 )
 
 
+def job_selection(
+    dbt_assets: Sequence[Any],
+    dbt_select: str,
+    freshness_check: Any,
+    clv_fit: Any | None,
+    publishes: bool,
+    views: Sequence[AssetKey] = (),
+) -> AssetSelection:
+    """Freshness, the dbt selection and `views` (those it would drop on
+    PostgreSQL), the CLV fit when the selection reads it (with what the fit
+    reads: dbt's graph has no edge from int_clv_spend_grouped to the scorers),
+    then publish and dashboard."""
+    dbt = AssetSelection.assets()
+    for assets_def in dbt_assets:
+        dbt = dbt | build_dbt_asset_selection([assets_def], dbt_select=dbt_select)
+    selection = AssetSelection.checks(freshness_check) | dbt
+    if views:
+        selection = selection | AssetSelection.assets(*views)
+    if clv_fit is not None:
+        fit = AssetSelection.assets(clv_fit) & dbt.upstream(depth=1)
+        selection = selection | fit | fit.upstream()
+    if publishes:
+        selection = selection | AssetSelection.assets(PUBLISHED, DASHBOARD)
+    return selection
+
+
 def cadence_jobs(
-    dbt_assets: Any, freshness_check: Any
+    dbt_assets: Sequence[Any],
+    freshness_check: Any,
+    clv_fit: Any | None = None,
+    publishes: bool = True,
+    dropped_views: Callable[[str], Sequence[AssetKey]] | None = None,
 ) -> list[UnresolvedAssetJobDefinition]:
-    """The jobs of CADENCES: freshness, the dbt selection, publish, dashboard."""
+    """The jobs of CADENCES: freshness, the dbt selection (with the views it
+    drops, `dropped_views`, and the CLV fit asset where there is one and the
+    selection reads it), publish, dashboard (when `publishes`: DuckDB)."""
     return [
         define_asset_job(
             name,
-            selection=(
-                AssetSelection.checks(freshness_check)
-                | build_dbt_asset_selection([dbt_assets], dbt_select=dbt_select)
-                | AssetSelection.assets(PUBLISHED, DASHBOARD)
+            selection=job_selection(
+                dbt_assets,
+                dbt_select,
+                freshness_check,
+                clv_fit,
+                publishes,
+                dropped_views(dbt_select) if dropped_views else (),
             ),
             partitions_def=DAILY,
             description=description,

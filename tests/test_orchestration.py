@@ -1,6 +1,9 @@
 """Dagster orchestration (orchestration/, issue #20 item 1): the definitions load,
 the daily job runs in process on generated data and publishes, a stale raw file or
-a failing dbt test stops the publish, and `dagster dev` shows the tag marts."""
+a failing dbt test stops the publish, and `dagster dev` shows the tag marts. On
+PostgreSQL (issue #23) the CLV fit is an asset between the grouped summaries and
+int_clv_parameters, in the jobs that build ltv; its in-process runs here fake the
+engine (a real run was checked by hand: docs/engines.md)."""
 
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 from dagster import (
     AssetCheckEvaluation,
@@ -27,12 +32,16 @@ from dagster import (
     ExecuteInProcessResult,
     Failure,
     build_schedule_context,
+    materialize,
 )
 from dbt_helpers import AS_OF, ROOT, DbtRun, release_duckdb
 from dev import dagster_command
 from test_dashboard import CHROMIUM_ARGS, chromium_or_skip
 
+from orchestration import assets as orchestration_assets
 from orchestration.assets import (
+    CLV_FIT,
+    CLV_FIT_CHECK,
     DASHBOARD,
     DBT_VARS_ENV,
     FRESHNESS_CHECK,
@@ -40,6 +49,9 @@ from orchestration.assets import (
     dbt_vars,
 )
 from orchestration.definitions import build_definitions
+from tag_warehouse.catalogue.load import load
+from tag_warehouse.clv.table import FitSettings
+from tag_warehouse.clv_engine import EngineFit, EngineFitError
 from tag_warehouse.publish import current_version_dir, publish, read_build_info
 
 NEXT_DAY = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)).isoformat()
@@ -53,6 +65,14 @@ TAG_MARTS = {
     "monthly": ["customer_tags_preference", "customer_tags_service"],
 }
 RAW_SOURCES = ["customers", "orders", "service_interactions"]
+CLV_SUMMARIES = {
+    AssetKey(["intermediate", "int_clv_purchases_grouped"]),
+    AssetKey(["intermediate", "int_clv_spend_grouped"]),
+    AssetKey(["intermediate", "int_clv_calibration_purchases_grouped"]),
+    AssetKey(["intermediate", "int_clv_calibration_spend_grouped"]),
+}
+CLV_PARAMETERS = AssetKey(["intermediate", "int_clv_parameters"])
+CLV_BACKTEST_PARAMETERS = AssetKey(["intermediate", "int_clv_backtest_parameters"])
 # The generated data is as of AS_OF, long before today: thresholds that only warn.
 WARN_ONLY = {
     "raw_freshness_warn_after_hours": 1,
@@ -293,6 +313,151 @@ def test_a_failing_dbt_test_stops_the_publish(
     assert len(planted) == 1 and not planted[0].passed
     assert materialized(result) == {AssetKey(["reference", "tag_registry"])}
     assert current_version_dir(orchestration.published).name == before
+
+
+def test_duckdb_fits_inside_dbt_build(orchestration: Orchestration) -> None:
+    """On DuckDB the fit is the dbt Python model: no fit asset, one dbt step."""
+    graph = orchestration.defs.resolve_asset_graph()
+    assert CLV_FIT not in graph.get_all_asset_keys()
+    assert AssetKey(["intermediate", "int_clv_models_fitted"]) in (
+        graph.get(CLV_PARAMETERS).parent_keys
+    )
+    weekly = orchestration.defs.resolve_job_def("weekly")
+    assert {node.name for node in weekly.graph.nodes} == {
+        "raw_source_freshness",
+        "warehouse_dbt",
+        "published_marts",
+        "dashboard",
+    }
+
+
+@pytest.fixture(scope="module")
+def postgres_defs(tmp_path_factory: pytest.TempPathFactory) -> Definitions:
+    """The definitions with WAREHOUSE_TARGET=postgres (a parse, no server); the
+    variable is set only while they load (they keep the target)."""
+    work = tmp_path_factory.mktemp("orchestration_postgres")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_TARGET", "postgres")
+        patch.setenv("DBT_TARGET_PATH", str(work / "target"))
+        return build_definitions()
+
+
+def ltv_cadence() -> str:
+    """The cadence of the mart that holds ltv and churn_risk (the catalogue's)."""
+    (cadence,) = {
+        dimension.spec.cadence
+        for dimension in load(ROOT).dimensions
+        for tag in dimension.spec.tags
+        if tag.name in ("ltv", "churn_risk")
+    }
+    return str(cadence)
+
+
+def test_postgres_jobs_fit_clv_between_the_summaries_and_the_scorers(
+    postgres_defs: Definitions,
+) -> None:
+    """The fit asset reads the grouped summaries and feeds int_clv_parameters; a
+    job that builds ltv's mart runs dbt, the fit, then int_clv_parameters and
+    what reads it (two dbt steps); no Parquet publish on PostgreSQL."""
+    graph = postgres_defs.resolve_asset_graph()
+    fit = graph.get(CLV_FIT)
+    assert fit.parent_keys == CLV_SUMMARIES
+    assert fit.child_keys == {CLV_PARAMETERS, CLV_BACKTEST_PARAMETERS}
+    assert {PUBLISHED, DASHBOARD}.isdisjoint(graph.get_all_asset_keys())
+    cadence = ltv_cadence()
+    assert cadence == "weekly"  # catalogue/tags/value.yml; the jobs follow it
+    for job_name in ("daily", "weekly", "monthly"):
+        job = postgres_defs.resolve_job_def(job_name)
+        keys = job.asset_layer.selected_asset_keys
+        builds_ltv = job_name in (cadence, "monthly")
+        assert (CLV_FIT in keys) is builds_ltv, job_name
+        assert AssetKey(["marts", "customer_tags_value"]) in keys or not builds_ltv
+        if not builds_ltv:
+            continue
+        assert CLV_SUMMARIES | {CLV_PARAMETERS} <= keys
+        checks = {key.name for key in job.asset_layer.asset_graph.asset_check_keys}
+        assert CLV_FIT_CHECK in checks
+        order = [node.name for node in job.graph.nodes_in_topological_order]
+        fit_step = order.index("raw__clv_models_fitted")
+        assert order.index("warehouse_dbt") < fit_step
+        assert order.index("warehouse_dbt_after_clv_fit") > fit_step
+    # A rebuilt table drops the views on it (PostgreSQL): the weekly job
+    # rebuilds the rejected-rows views its staging tests read.
+    weekly = postgres_defs.resolve_job_def("weekly").asset_layer.selected_asset_keys
+    assert AssetKey(["staging", "stg_crm__orders_rejected"]) in weekly
+
+
+def fake_fit(
+    calls: list[tuple[Any, ...]], statuses: dict[str, str] | None = None
+) -> Any:
+    """fit_on_engine's stand-in: one row per model with the given status."""
+
+    def fit_on_engine(target: str, dbt_vars: str, dbt_args: list[str]) -> EngineFit:
+        calls.append((target, json.loads(dbt_vars), dbt_args))
+        if statuses is None:
+            raise EngineFitError("dbt show failed: connection refused")
+        settings = FitSettings(
+            as_of_date=AS_OF,
+            ltv_enabled=True,
+            churn_risk_enabled=True,
+            horizon_years=3.0,
+            unit="weeks",
+            annual_discount_rate=0.1,
+            spend_remedy="winsorise",
+            winsorise_quantiles=[0.99],
+        )
+        table = pd.DataFrame(
+            {
+                "model": list(statuses),
+                "status": list(statuses.values()),
+                "reason": [
+                    None if status == "fitted" else "q <= 1"
+                    for status in statuses.values()
+                ],
+            }
+        )
+        return EngineFit(settings, 303, 271, table)
+
+    return fit_on_engine
+
+
+def test_the_fit_asset_warns_on_a_failed_fit_and_fails_on_a_dbt_error(
+    postgres_defs: Definitions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The asset materialises with a warning when a model does not fit (ltv
+    unknown, the run goes on), an error-severity failure when var
+    clv_fit_failure_severity is error (blocking: what reads the fit does not
+    run), and fails when dbt cannot read or write (e.g. no server)."""
+    fit_asset = postgres_defs.get_assets_def(CLV_FIT)
+    calls: list[tuple[Any, ...]] = []
+    fitted = {"bgnbd": "fitted", "gamma_gamma": "fitted", "mbgnbd": "fitted"}
+    failed = {**fitted, "gamma_gamma": "failed"}
+    for statuses, severity, passed, check_severity in (
+        (fitted, "warn", True, "WARN"),
+        (failed, "warn", False, "WARN"),
+        (failed, "error", False, "ERROR"),
+    ):
+        monkeypatch.setattr(
+            orchestration_assets, "fit_on_engine", fake_fit(calls, statuses)
+        )
+        monkeypatch.setenv(DBT_VARS_ENV, f"{{clv_fit_failure_severity: {severity}}}")
+        result = materialize([fit_asset], partition_key=AS_OF, raise_on_error=False)
+        (check,) = check_evaluations(result)
+        assert (check.check_name, check.passed) == (CLV_FIT_CHECK, passed)
+        assert check.severity.value == check_severity
+        assert result.success is (check_severity == "WARN" or passed)
+        assert CLV_FIT in materialized(result)
+        if not passed:
+            assert "gamma_gamma q <= 1" in (check.description or "")
+    target, run_vars, dbt_args = calls[0]
+    assert target == "postgres"
+    assert run_vars == {"clv_fit_failure_severity": "warn", "as_of_date": AS_OF}
+    assert "--target-path" in dbt_args
+    monkeypatch.setattr(orchestration_assets, "fit_on_engine", fake_fit(calls))
+    result = materialize([fit_asset], partition_key=AS_OF, raise_on_error=False)
+    assert not result.success and materialized(result) == set()
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "connection refused" in str(failure.event_specific_data)
 
 
 def free_port() -> int:
