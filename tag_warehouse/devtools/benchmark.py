@@ -66,8 +66,8 @@ _CTE = re.compile(r"^(\w+) as \(\n.*?^\)", re.MULTILINE | re.DOTALL)
 SEEDS_DIR = ROOT / "seeds"
 SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
 # Scales run only when named (--scales 100m): 100 million orders take tens of
-# minutes and, generated in memory, more than a 24 GB machine holds (docs/
-# performance.md).
+# minutes for the tag marts alone (--only-tag-marts, run_tag_marts_scale) and hours
+# for the whole run; the generator writes them chunk by chunk (docs/performance.md).
 OPT_IN_SCALES = ("100m",)
 # Customers of a scale that departs from the generator's ORDERS_PER_CUSTOMER (over
 # GENERATOR_YEARS of history): 100m as issue #22 measured it, 10 million customers
@@ -831,9 +831,8 @@ def sql_tag_differences(tags_parquet: Path, db_path: Path) -> dict[str, int]:
         con.execute("set variable tags = ?", [str(tags_parquet)])
         missing = con.execute(
             f"select count(*) from read_parquet(getvariable('tags')) as l"
-            f" full outer join ({marts}) as r using (customer_id)"
-            f" where l.{TAG_COLUMNS[0]} is null and r.{TAG_COLUMNS[0]} is null"
-            f" or l.customer_id is null or r.customer_id is null"
+            f" full outer join ({marts}) as r on l.customer_id = r.customer_id"
+            f" where l.customer_id is null or r.customer_id is null"
         ).fetchone()
         differing = con.execute(
             f"select {counts} from read_parquet(getvariable('tags')) as l"
