@@ -19,10 +19,13 @@ from typing import NoReturn
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
 from tag_warehouse.devtools.generate import (
+    CHUNK_CUSTOMERS,
     FORMATS,
     SPEND_MIXES,
+    generate_chunks,
     generate_with_manifest,
     write,
+    write_chunks,
 )
 
 DEFAULT_AS_OF = "2026-06-30"  # fixed, so the default output never depends on today
@@ -101,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="standard (default, the demo) or b2c_b2b: mostly consumers spending a "
         "few hundred per order beside business accounts spending tens of thousands",
     )
+    parser.add_argument(
+        "--chunk-customers",
+        type=_positive_int,
+        default=CHUNK_CUSTOMERS,
+        help="above this many customers, generate and write chunk by chunk of this "
+        f"many (default {CHUNK_CUSTOMERS:,}: a few GB of memory; 100 million orders "
+        "in one piece need about 40 GB). Chunked data is other rows than unchunked",
+    )
     return parser
 
 
@@ -119,17 +130,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generate_data: error: {exc}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    tables, manifest = generate_with_manifest(
-        args.customers,
-        args.seed,
-        args.as_of,
-        args.dirty_rate,
-        args.years,
-        progress=_report("generated"),
-        spend_mix=args.spend_mix,
-    )
-    write(tables, args.out, args.format, manifest, progress=_report("wrote"))
-    rows = sum(t.num_rows for t in tables.values())
+    if args.customers > args.chunk_customers:
+        chunks = generate_chunks(
+            args.customers,
+            args.seed,
+            args.as_of,
+            args.dirty_rate,
+            args.years,
+            chunk_customers=args.chunk_customers,
+            progress=_report("generated"),
+            spend_mix=args.spend_mix,
+        )
+        counts, manifest = write_chunks(
+            chunks, args.out, args.format, progress=_report("wrote")
+        )
+        rows = sum(counts.values())
+    else:
+        tables, manifest = generate_with_manifest(
+            args.customers,
+            args.seed,
+            args.as_of,
+            args.dirty_rate,
+            args.years,
+            progress=_report("generated"),
+            spend_mix=args.spend_mix,
+        )
+        write(tables, args.out, args.format, manifest, progress=_report("wrote"))
+        rows = sum(t.num_rows for t in tables.values())
     dirt = sum(sum(kinds.values()) for kinds in manifest.values())
     print(
         f"done: {rows:,} rows in 4 tables ({dirt:,} dirt rows), as_of {args.as_of}, "

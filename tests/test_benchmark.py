@@ -10,6 +10,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -18,6 +19,7 @@ from dbt_helpers import AS_OF, ROOT, DbtRun
 from tag_warehouse.devtools.benchmark import (
     SCALES,
     append_day,
+    copy_floor_tags,
     customers_for,
     floor_tags,
     format_table,
@@ -26,6 +28,7 @@ from tag_warehouse.devtools.benchmark import (
     measure,
     memory_limit_bytes,
     ratios,
+    sql_tag_differences,
     tag_differences,
 )
 from tag_warehouse.devtools.pandas_tags import NOT_COVERED, TAG_COLUMNS, pandas_tags
@@ -63,6 +66,28 @@ def test_floor_tags_equal_the_marts(dbt_tags: pd.DataFrame, demo_raw_dir: Path) 
     tags = floor_tags(demo_raw_dir, AS_OF_DATE)
     assert list(tags.columns) == list(TAG_COLUMNS)
     assert tag_differences(tags, dbt_tags) == {}
+
+
+def test_floor_tags_copied_by_duckdb_and_compared_in_duckdb(
+    demo_build: DbtRun, demo_raw_dir: Path, tmp_path: Path
+) -> None:
+    """The 100m run's path: the floor writes its tags with DuckDB, and they are
+    compared with the marts in DuckDB (10 million customers fit no pandas frame)."""
+    copied = tmp_path / "floor.parquet"
+    copy_floor_tags(demo_raw_dir, AS_OF_DATE, copied, memory_limit="1GB")
+    assert pq.read_schema(copied).names == ["customer_id", *TAG_COLUMNS]
+    assert sql_tag_differences(copied, demo_build.db_path) == {}
+    changed = tmp_path / "changed.parquet"
+    fewer = tmp_path / "fewer.parquet"
+    with duckdb.connect() as con:
+        first = f"(select min(customer_id) from '{copied}')"
+        con.execute(
+            f"copy (select * replace (if(customer_id = {first}, 'never?', recency)"
+            f" as recency) from '{copied}') to '{changed}'"
+        )
+        con.execute(f"copy (from '{copied}' where customer_id > {first}) to '{fewer}'")
+    assert sql_tag_differences(changed, demo_build.db_path) == {"recency": 1}
+    assert sql_tag_differences(fewer, demo_build.db_path) == {"customers": 1}
 
 
 def test_every_registry_tag_is_compared_or_listed_as_not_covered() -> None:

@@ -25,8 +25,10 @@ from tag_warehouse.devtools.generate import (
     MANIFEST_NAME,
     Manifest,
     generate,
+    generate_chunks,
     generate_with_manifest,
     write,
+    write_chunks,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,3 +275,45 @@ def test_realistic_shape(clean: Tables) -> None:
     assert month["11"] > month["02"] and month["06"] > month["02"]
     promo = orders["promotion_id"].notna().mean()
     assert 0.05 < promo < 0.5
+
+
+@pytest.mark.parametrize("fmt", ["typed", "csv"])
+def test_chunked_generation_writes_one_file_per_table_with_unique_keys(
+    tmp_path: Path, fmt: str
+) -> None:
+    """Big scales are generated and written chunk by chunk (generate_data.py above
+    --chunk-customers): one file per table as the raw contract wants, keys unique
+    across chunks, the promotions once, the dirt counted over every chunk."""
+    chunks = generate_chunks(250, 3, AS_OF, 0.05, chunk_customers=100)
+    rows, manifest = write_chunks(chunks, tmp_path, fmt)
+    extension = "csv" if fmt == "csv" else "parquet"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{name}.{extension}" for name in COLUMNS] + [MANIFEST_NAME]
+    )
+    read = pacsv.read_csv if fmt == "csv" else pq.read_table
+    tables = {name: read(tmp_path / f"{name}.{extension}") for name in COLUMNS}
+    assert {name: t.num_rows for name, t in tables.items()} == rows
+    assert json.loads((tmp_path / MANIFEST_NAME).read_text()) == manifest
+    assert set(manifest) == set(DIRT_KINDS)
+    chunk_dirt = next(generate_chunks(250, 3, AS_OF, 0.05, chunk_customers=100))[1]
+    assert manifest["promotions"] == chunk_dirt["promotions"]  # the first chunk's
+    assert (
+        manifest["orders"]["exact_duplicate"] > chunk_dirt["orders"]["exact_duplicate"]
+    )
+    clean_chunks = generate_chunks(250, 3, AS_OF, 0.0, chunk_customers=100)
+    clean, _ = write_chunks(clean_chunks, tmp_path / "clean", fmt)
+    assert clean["customers"] == 250
+    customer_ids = read(tmp_path / "clean" / f"customers.{extension}").column(
+        "customer_id"
+    )
+    assert customer_ids.to_pylist() == [f"C{n:08d}" for n in range(1, 251)]
+    for name in ("orders", "service_interactions"):
+        table = read(tmp_path / "clean" / f"{name}.{extension}")
+        keys = table.column(KEYS[name])
+        assert pc.count_distinct(keys).as_py() == table.num_rows == clean[name]
+        customers = set(table.column("customer_id").to_pylist())
+        assert customers <= set(customer_ids.to_pylist())
+    if fmt == "typed":  # typed in every row group, with DuckDB-sized row groups
+        orders = pq.ParquetFile(tmp_path / "orders.parquet")
+        assert orders.schema_arrow.field("amount").type == pa.decimal128(18, 2)
+        assert orders.metadata.num_row_groups >= 3

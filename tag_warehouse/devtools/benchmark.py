@@ -66,8 +66,8 @@ _CTE = re.compile(r"^(\w+) as \(\n.*?^\)", re.MULTILINE | re.DOTALL)
 SEEDS_DIR = ROOT / "seeds"
 SCALES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
 # Scales run only when named (--scales 100m): 100 million orders take tens of
-# minutes and, generated in memory, more than a 24 GB machine holds (docs/
-# performance.md).
+# minutes for the tag marts alone (--only-tag-marts, run_tag_marts_scale) and hours
+# for the whole run; the generator writes them chunk by chunk (docs/performance.md).
 OPT_IN_SCALES = ("100m",)
 # Customers of a scale that departs from the generator's ORDERS_PER_CUSTOMER (over
 # GENERATOR_YEARS of history): 100m as issue #22 measured it, 10 million customers
@@ -401,6 +401,31 @@ def floor_tags(
         con.execute("set variable as_of = ?::date", [as_of.isoformat()])
         frame = con.execute(floor_sql(raw_dir, typed_native)).df()
     return normalise_tags(frame.set_index("customer_id"))
+
+
+def copy_floor_tags(
+    raw_dir: Path,
+    as_of: dt.date,
+    out: Path,
+    memory_limit: str = "",
+    typed_native: bool = False,
+) -> None:
+    """floor_tags written by DuckDB straight to the Parquet file `out` (customer_id
+    and the tags), without a pandas frame: at 10 million customers the frame and
+    its text copy (normalise_tags) would weigh more than the query."""
+    config = {"temp_directory": os.environ.get("WAREHOUSE_TEMP_DIR", ".duckdb_tmp")}
+    with duckdb.connect(config=config) as con:
+        if memory_limit:
+            con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute("set variable raw_dir = ?", [str(raw_dir)])
+        con.execute("set variable seeds_dir = ?", [str(SEEDS_DIR)])
+        con.execute("set variable as_of = ?::date", [as_of.isoformat()])
+        tags = ", ".join(TAG_COLUMNS)
+        sql = floor_sql(raw_dir, typed_native)
+        con.execute(
+            f"copy (select customer_id, {tags} from ({sql})) to '{out}'"
+            " (format parquet, compression zstd)"
+        )
 
 
 def floor_sql(raw_dir: Path, typed_native: bool = False) -> str:
@@ -788,6 +813,163 @@ def run_scale(
     return result
 
 
+def sql_tag_differences(tags_parquet: Path, db_path: Path) -> dict[str, int]:
+    """tag_differences computed in DuckDB: a competitor's tags (a Parquet file of
+    customer_id and TAG_COLUMNS) against the marts of a warehouse file, compared as
+    text. For scales whose tags do not fit in pandas frames (10 million customers)."""
+    joins = " ".join(
+        f"inner join w.marts.{mart} using (customer_id)" for mart in TAG_MARTS[1:]
+    )
+    columns = ", ".join(TAG_COLUMNS)
+    marts = f"select customer_id, {columns} from w.marts.{TAG_MARTS[0]} {joins}"
+    counts = ", ".join(
+        f"count(*) filter (where l.{c}::varchar is distinct from r.{c}::varchar)"
+        for c in TAG_COLUMNS
+    )
+    with duckdb.connect(config={"memory_limit": memory_limit()}) as con:
+        con.execute(f"attach '{db_path}' as w (read_only)")
+        con.execute("set variable tags = ?", [str(tags_parquet)])
+        missing = con.execute(
+            f"select count(*) from read_parquet(getvariable('tags')) as l"
+            f" full outer join ({marts}) as r on l.customer_id = r.customer_id"
+            f" where l.customer_id is null or r.customer_id is null"
+        ).fetchone()
+        differing = con.execute(
+            f"select {counts} from read_parquet(getvariable('tags')) as l"
+            f" inner join ({marts}) as r using (customer_id)"
+        ).fetchone()
+    out = {"customers": int(missing[0])} if missing and missing[0] else {}
+    for column, count in zip(TAG_COLUMNS, differing or (), strict=True):
+        if count:
+            out[column] = int(count)
+    return out
+
+
+def run_tag_marts_scale(
+    label: str,
+    orders: int,
+    workdir: Path,
+    as_of: dt.date,
+    dirty_rate: float,
+    say: Say = print,
+    fmt: Format = "parquet",
+    every_model: bool = False,
+) -> dict[str, Any]:
+    """The lean run for scales too big for run_scale (100m): generate (unless
+    workdir/raw holds the files already), the six tag marts with ltv off, the
+    floor(s) writing their tags with DuckDB (not through pandas), and with
+    every_model the build of every model; tags compared in DuckDB
+    (sql_tag_differences). No tests, pandas, Polars or incremental day. Each dbt
+    and floor step records the peak size of its spill directory too."""
+    python = sys.executable
+    raw = workdir / "raw"
+    steps: dict[str, Measured] = {}
+
+    def step(name: str, command: Sequence[str | Path], **kwargs: Any) -> Measured:
+        steps[name] = _checked(measure(name, command, interval=0.2, **kwargs), say)
+        return steps[name]
+
+    scale = label
+    if fmt != "parquet":
+        label = f"{label} {fmt}"
+    customers = customers_for(orders, scale)
+    say(f"[{label}] {orders:,} orders, {customers:,} customers (tag marts run)")
+    if not (raw / "orders.parquet").exists():
+        step(
+            "generate",
+            [python, ROOT / "scripts" / "generate_data.py", "--customers",
+             str(customers), "--years", str(generator_years(orders, scale)),
+             "--dirty-rate", str(dirty_rate), "--as-of", as_of.isoformat(),
+             "--format", fmt, "--out", raw],
+        )  # fmt: skip
+    else:
+        say(f"  generate: reusing {raw}")
+    order_rows = pq.ParquetFile(raw / "orders.parquet").metadata.num_rows
+
+    marts = workdir / "marts"
+    marts_env = dbt_env(marts / "w.duckdb")
+    (marts / "spill").mkdir(parents=True, exist_ok=True)
+    marts_command = partial(
+        dbt_command, workdir=marts, raw_dir=raw, as_of=as_of, extra_vars=LTV_OFF
+    )
+    _checked(measure("(parse, untimed)", marts_command(["parse"]), env=marts_env),
+             say)  # fmt: skip
+    no_tests = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+    step(
+        "dbt build (six tag marts)",
+        marts_command(["build", "--select", *TAG_MARTS_SELECTION, *no_tests]),
+        env=marts_env,
+        watch=marts / "spill",
+    )
+    marts_slowest = slowest_models(marts / "target")
+    say(f"  slowest models: {marts_slowest}")
+
+    results_dir = workdir / "results"
+    results_dir.mkdir(exist_ok=True)
+    floor_env = {**os.environ, "WAREHOUSE_TEMP_DIR": str(workdir / "floor_spill")}
+    (workdir / "floor_spill").mkdir(exist_ok=True)
+    floors = {"floor (one DuckDB query)": ("floor", "floor.parquet")}
+    if fmt == "typed":
+        floors["floor (typed-native query)"] = ("floor-typed", "floor_typed.parquet")
+    checks = {}
+    for name, (which, out) in floors.items():
+        step(
+            name,
+            [python, "-m", "tag_warehouse.devtools.benchmark", which, raw,
+             as_of.isoformat(), results_dir / out, "--copy"],
+            env=floor_env,
+            watch=workdir / "floor_spill",
+        )  # fmt: skip
+        checks[f"{which}_vs_dbt"] = sql_tag_differences(
+            results_dir / out, marts / "w.duckdb"
+        )
+    say(f"  tags identical: {checks}")
+    models_slowest: list[tuple[str, float]] = []
+    if every_model:
+        drop_warehouse(marts / "w.duckdb")
+        full = workdir / "full"
+        (full / "spill").mkdir(parents=True, exist_ok=True)
+        full_env = dbt_env(full / "w.duckdb")
+        _checked(measure("(parse, untimed)", dbt_command(["parse"], full, raw, as_of),
+                         env=full_env), say)  # fmt: skip
+        step(
+            "dbt build (models)",
+            dbt_command(["build", *no_tests], full, raw, as_of),
+            env=full_env,
+            watch=full / "spill",
+        )
+        models_slowest = slowest_models(full / "target")
+        say(f"  slowest models: {models_slowest}")
+
+    failed = {name: diff for name, diff in checks.items() if diff}
+    result = {
+        "scale": label,
+        "orders": order_rows,
+        "customers": customers,
+        "memory_limit": memory_limit(),
+        "load_average": list(os.getloadavg()),
+        "steps": {
+            name: {
+                "seconds": round(s.seconds, 2),
+                "cpu_seconds": round(s.cpu_seconds, 2),
+                "orders_per_second": round(order_rows / s.seconds),
+                "peak_rss_mb": round(s.peak_rss_bytes / 2**20),
+                "peak_spill_mb": round(s.peak_watched_bytes / 2**20),
+            }
+            for name, s in steps.items()
+        },
+        "ratios": ratios({name: s.seconds for name, s in steps.items()}),
+        "cpu_ratios": ratios({name: s.cpu_seconds for name, s in steps.items()}),
+        "slowest_models_tag_marts": marts_slowest,
+        "slowest_models_full_build": models_slowest,
+        "checks": checks,
+        "identical": not failed,
+    }
+    if failed:
+        raise RuntimeError(f"[{label}] results differ: {failed}")
+    return result
+
+
 def ratios(seconds: dict[str, float]) -> dict[str, float]:
     def ratio(top: str, bottom: str) -> float | None:
         if top in seconds and bottom in seconds and seconds[bottom] > 0:
@@ -925,7 +1107,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("as_of", type=dt.date.fromisoformat)
     parser.add_argument("out", type=Path)
+    parser.add_argument(
+        "--copy",
+        action="store_true",
+        help="floors: DuckDB writes the tags to OUT as they are (no pandas frame;"
+        " for millions of customers)",
+    )
     args = parser.parse_args(argv)
+    if args.copy and args.which in ("floor", "floor-typed"):
+        copy_floor_tags(
+            args.raw_dir,
+            args.as_of,
+            args.out,
+            memory_limit=os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB"),
+            typed_native=args.which == "floor-typed",
+        )
+        return 0
     if args.which in ("floor", "floor-typed"):
         memory = os.environ.get("WAREHOUSE_MEMORY_LIMIT", "4GB")
         frame = floor_tags(

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,10 +39,13 @@ __all__ = [
     "Manifest",
     "SPEND_MIXES",
     "SpendMix",
+    "CHUNK_CUSTOMERS",
     "generate",
+    "generate_chunks",
     "generate_with_manifest",
     "load_seeds",
     "write",
+    "write_chunks",
 ]
 
 Format = Literal["parquet", "csv", "typed"]
@@ -189,6 +192,11 @@ MANIFEST_NAME = "_dirt_manifest.json"
 # 700 thousand customers of the 10 million orders benchmark in one group, parsed on
 # one thread (docs/performance.md).
 PARQUET_ROW_GROUP_ROWS = 122_880
+# Customers per chunk of generate_chunks: about ORDERS_PER_CUSTOMER x this many orders
+# (10 million at most a 3-year history), 3-4 GB of memory per chunk. Above it
+# scripts/generate_data.py generates and writes chunk by chunk (100 million orders
+# in memory at once took about 40 GB); at or below it, in one piece as always.
+CHUNK_CUSTOMERS = 1_000_000
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 
 CUSTOMER_TYPES = ("individual", "enterprise", "government")
@@ -564,7 +572,9 @@ def _make_customers(
     period: _Period,
     seeds: Seeds,
     spend_mix: SpendMix = "standard",
+    first_number: int = 1,
 ) -> _Customers:
+    """n customers numbered from first_number (C00000001 by default)."""
     start = period.first_day * DAY
     created = np.sort(start + (rng.random(n) ** 0.8 * (period.cap - start)))
     created = created.astype(np.int64)
@@ -620,7 +630,7 @@ def _make_customers(
 
     phone = rng.choice(np.asarray(PHONE_PREFIXES, dtype=np.int64), n) * 10**8
     phone += rng.integers(0, 10**8, n)
-    number = np.arange(1, n + 1)
+    number = np.arange(first_number, first_number + n)
     email = _join(
         "u",
         pa.array(number + 10_000).cast(pa.string()),
@@ -856,6 +866,7 @@ def _make_orders(
     promos: _Promotions,
     period: _Period,
     spend_mix: SpendMix = "standard",
+    first_id: int = 1,
 ) -> pa.Table:
     who, a, b = _order_counts(rng, cust, period)
     total = len(who)
@@ -877,7 +888,7 @@ def _make_orders(
     order = _chronological(placed)  # order ids follow time
     return pa.table(
         {
-            "order_id": _ids("O", np.arange(1, total + 1), 9),
+            "order_id": _ids("O", np.arange(first_id, first_id + total), 9),
             "customer_id": cust.table.column("customer_id").take(who[order]),
             "order_date": _dates(date[order]),
             "product_category": _strings(PRODUCT_CATEGORIES, cat[order]),
@@ -893,7 +904,7 @@ def _make_orders(
 
 
 def _make_interactions(
-    rng: np.random.Generator, cust: _Customers, period: _Period
+    rng: np.random.Generator, cust: _Customers, period: _Period, first_id: int = 1
 ) -> pa.Table:
     n = len(cust.ctype)
     span = period.cap - cust.created
@@ -922,7 +933,7 @@ def _make_interactions(
     kind, score = kind[order], score[order]
     return pa.table(
         {
-            "interaction_id": _ids("S", np.arange(1, total + 1), 8),
+            "interaction_id": _ids("S", np.arange(first_id, first_id + total), 8),
             "customer_id": cust.table.column("customer_id").take(who),
             "occurred_at": _timestamps(occurred),
             "channel": _strings(CHANNELS, channel),
@@ -1274,6 +1285,84 @@ def generate(
     )[0]
 
 
+def generate_chunks(
+    n_customers: int,
+    seed: int,
+    as_of: dt.date,
+    dirty_rate: float,
+    years: float = 3.0,
+    *,
+    chunk_customers: int = CHUNK_CUSTOMERS,
+    progress: Progress | None = None,
+    spend_mix: SpendMix = "standard",
+) -> Iterator[tuple[dict[str, pa.Table], Manifest]]:
+    """The raw tables in chunks of `chunk_customers` customers, for scales that do
+    not fit in memory at once (write_chunks writes them as they come).
+
+    Each chunk holds its customers, their orders and interactions, numbered on
+    from the chunk before (keys stay unique), with its own dirt (a duplicate
+    version copies a row of its chunk); the promotions come once, with the first
+    chunk. Deterministic in the arguments, chunk size included, but not the same
+    rows as generate_with_manifest: each chunk draws its own random streams, its
+    customers' creation times and its rows' chronological order (and the ids that
+    follow it) are within the chunk, and each chunk scales its order and
+    interaction rates to its own customers.
+    """
+    _validate(n_customers, as_of, dirty_rate, years, spend_mix)
+    if not isinstance(chunk_customers, int) or chunk_customers < 1:
+        raise ValueError(f"chunk_customers must be >= 1, got {chunk_customers!r}")
+    seeds = load_seeds()
+    last = (as_of - EPOCH).days
+    period = _Period(last - round(years * 365.25), last, years)
+    starts = range(0, n_customers, chunk_customers)
+    root = np.random.SeedSequence(seed).spawn(8 + len(starts))
+    # the promotions as generate_with_manifest draws them (streams 1 and 5)
+    t0 = time.perf_counter()
+    promos = _make_promotions(np.random.default_rng(root[1]), period)
+    promotions, promo_dirt = promos.table, {}
+    if dirty_rate > 0:
+        promotions, promo_dirt = _dirty_promotions(
+            np.random.default_rng(root[5]), promotions, dirty_rate, period, seeds
+        )
+    if progress is not None:
+        progress("promotions", promotions.num_rows, time.perf_counter() - t0)
+    next_order, next_interaction = 1, 1
+    for chunk, start in enumerate(starts):
+        streams = [np.random.default_rng(s) for s in root[8 + chunk].spawn(8)]
+        n = min(chunk_customers, n_customers - start)
+        tables: dict[str, pa.Table] = {}
+        manifest: Manifest = {}
+        for name in ("customers", "orders", "service_interactions"):
+            t0 = time.perf_counter()
+            rng = streams[TABLE_NAMES.index(name)]
+            if name == "customers":
+                cust = _make_customers(rng, n, period, seeds, spend_mix, start + 1)
+                table = cust.table
+            elif name == "orders":
+                table = _make_orders(rng, cust, promos, period, spend_mix, next_order)
+                next_order += table.num_rows
+            else:
+                table = _make_interactions(rng, cust, period, next_interaction)
+                next_interaction += table.num_rows
+            if dirty_rate > 0:
+                dirt_rng = streams[4 + TABLE_NAMES.index(name)]
+                table, manifest[name] = _DIRTIERS[name](
+                    dirt_rng, table, dirty_rate, period, seeds
+                )
+            tables[name] = table
+            if progress is not None:
+                progress(name, table.num_rows, time.perf_counter() - t0)
+        if chunk == 0:
+            tables["promotions"] = promotions
+            if dirty_rate > 0:
+                manifest["promotions"] = promo_dirt
+        yield (
+            {name: tables[name] for name in TABLE_NAMES if name in tables},
+            {name: manifest[name] for name in TABLE_NAMES if name in manifest},
+        )
+        del tables, cust
+
+
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Write a raw file as the generator does (zstd, PARQUET_ROW_GROUP_ROWS rows per
     row group) to a temporary file moved into place: a reader never sees half."""
@@ -1312,6 +1401,87 @@ def typed_table(table: pa.Table) -> pa.Table:
             values = _typed_values(table.column(name), TYPED_COLUMNS[name])
             table = table.set_column(position, name, values)
     return table
+
+
+class _Appender:
+    """One raw file written chunk by chunk: a Parquet file of row groups or one CSV
+    file with one header, under a temporary name until close()."""
+
+    def __init__(self, path: Path, fmt: Format) -> None:
+        self.path, self.fmt = path, fmt
+        self.tmp = path.with_name(path.name + ".tmp")
+        self.schema: pa.Schema | None = None
+        self.writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+
+    def append(self, table: pa.Table) -> None:
+        if self.fmt == "typed":
+            table = typed_table(table)
+        if self.writer is None:
+            self.schema = table.schema
+            if self.fmt == "csv":
+                options = pacsv.WriteOptions(batch_size=1 << 16)
+                self.writer = pacsv.CSVWriter(
+                    self.tmp, self.schema, write_options=options
+                )
+            else:
+                self.writer = pq.ParquetWriter(
+                    self.tmp, self.schema, compression="zstd"
+                )
+        table = table.cast(self.schema)  # an all-null column of a chunk keeps its type
+        if isinstance(self.writer, pq.ParquetWriter):
+            self.writer.write_table(table, row_group_size=PARQUET_ROW_GROUP_ROWS)
+        else:
+            self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            os.replace(self.tmp, self.path)
+
+
+def write_chunks(
+    chunks: Iterator[tuple[dict[str, pa.Table], Manifest]],
+    out_dir: Path,
+    fmt: Format,
+    *,
+    progress: Progress | None = None,
+) -> tuple[dict[str, int], Manifest]:
+    """Write generate_chunks' chunks as they come into one file per table (as
+    `write` does: the same names, formats, row groups and manifest), holding one
+    chunk in memory. Returns the rows per table and the summed dirt manifest."""
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    extension = "csv" if fmt == "csv" else "parquet"
+    other = "parquet" if extension == "csv" else "csv"
+    files = {
+        name: _Appender(out_dir / f"{name}.{extension}", fmt) for name in TABLE_NAMES
+    }
+    rows = dict.fromkeys(TABLE_NAMES, 0)
+    manifest: Manifest = {}
+    for tables, dirt in chunks:
+        for name, table in tables.items():
+            t0 = time.perf_counter()
+            files[name].append(table)
+            rows[name] += table.num_rows
+            if progress is not None:
+                progress(name, table.num_rows, time.perf_counter() - t0)
+        for name, kinds in dirt.items():
+            total = manifest.setdefault(name, {})
+            for kind, count in kinds.items():
+                total[kind] = total.get(kind, 0) + count
+    for name, appender in files.items():
+        appender.close()
+        (out_dir / f"{name}.{other}").unlink(missing_ok=True)
+    manifest_path = out_dir / MANIFEST_NAME
+    if manifest:
+        ordered = {name: manifest[name] for name in TABLE_NAMES if name in manifest}
+        text = json.dumps(ordered, indent=2, sort_keys=True) + "\n"
+        manifest_path.write_text(text, encoding="utf-8")
+    else:
+        manifest_path.unlink(missing_ok=True)
+    return rows, manifest
 
 
 def write(
