@@ -36,6 +36,7 @@ from tag_warehouse.clv.table import (
     SCORING_FIT,
     FitSettings,
     fit_table,
+    settings_from_meta,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,11 +79,11 @@ select 'settings' as kind, cast(null as {{ type_double() }}),
         "as_of_date": var("as_of_date") | string,
         "ltv_enabled": var("ltv_enabled"),
         "churn_risk_enabled": var("churn_risk_enabled"),
-        "horizon_years": var("ltv_horizon_years"),
-        "unit": var("ltv_time_unit"),
-        "annual_discount_rate": var("ltv_annual_discount_rate"),
-        "spend_remedy": var("ltv_spend_remedy"),
-        "winsorise_quantiles": var("ltv_winsorise_quantiles"),
+        "ltv_horizon_years": var("ltv_horizon_years"),
+        "ltv_time_unit": var("ltv_time_unit"),
+        "ltv_annual_discount_rate": var("ltv_annual_discount_rate"),
+        "ltv_spend_remedy": var("ltv_spend_remedy"),
+        "ltv_winsorise_quantiles": var("ltv_winsorise_quantiles"),
         "clv_holdout_days": var("clv_holdout_days"),
         "backtest_inputs": backtest,
     }) }}' as settings
@@ -184,16 +185,8 @@ def read_engine_inputs(
     )
     settings_text = frame.loc[frame["kind"] == "settings", "settings"].iloc[0]
     values = json.loads(settings_text)
-    settings = FitSettings(
-        as_of_date=str(values["as_of_date"]),
-        ltv_enabled=bool(values["ltv_enabled"]),
-        churn_risk_enabled=bool(values["churn_risk_enabled"]),
-        horizon_years=float(values["horizon_years"]),
-        unit=str(values["unit"]),
-        annual_discount_rate=float(values["annual_discount_rate"]),
-        spend_remedy=str(values["spend_remedy"]),
-        winsorise_quantiles=[float(q) for q in values["winsorise_quantiles"]],
-    )
+    # The vars under their own names, as a DuckDB fit model gets them in its meta.
+    settings = settings_from_meta(values)
 
     def part(kind: str, columns: list[str]) -> pd.DataFrame:
         rows = frame.loc[frame["kind"] == kind, columns]
