@@ -49,6 +49,10 @@ LONGEST_FILES = (
 def pytest_configure(config: pytest.Config) -> None:
     """One parse cache for the session (tests/dbt_helpers.py cached_parse), made by
     the main process before the xdist workers start, so they share it."""
+    # One dbt thread per build: the suite runs a build per core and more at once
+    # (scripts/dev.py test_processes), so a second thread only adds switching,
+    # about an eighth more CPU per build. WAREHOUSE_THREADS overrides it.
+    os.environ.setdefault("WAREHOUSE_THREADS", "1")
     if PARSE_CACHE_ENV not in os.environ:
         cache = tempfile.mkdtemp(prefix="tag_warehouse_parses_")
         os.environ[PARSE_CACHE_ENV] = cache
@@ -97,6 +101,7 @@ def dirty_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Dbt
             FIXTURES / "raw_dirty",
             extra_vars=SMALL_DATA_VARS,
             unit_tests=True,
+            artifacts=True,
         )
         assert run.success, run.log
         return run
@@ -122,7 +127,7 @@ def demo_build(
     """The generated data set built end to end (models and every dbt test)."""
 
     def make(workdir: Path) -> DbtRun:
-        run = run_dbt(["build"], workdir, demo_raw_dir)
+        run = run_dbt(["build"], workdir, demo_raw_dir, artifacts=True)
         assert run.success, run.log
         return run
 

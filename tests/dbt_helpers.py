@@ -80,6 +80,7 @@ def run_dbt(
     *,
     unit_tests: bool = False,
     stops_at_var_check: bool = False,
+    artifacts: bool = False,
 ) -> DbtRun:
     """Run `dbt <command>` on the project (or a copy of it at project_dir), its
     DuckDB file and target in workdir.
@@ -88,7 +89,11 @@ def run_dbt(
     the data, so the session's dirty_build (tests/conftest.py) runs them once.
     stops_at_var_check: the run must stop at the on-run-start check of the vars;
     it reuses the session's parse of VAR_CHECK_PARSE_VARS rather than parsing the
-    project for vars no model is built with (and never saves its own parse)."""
+    project for vars no model is built with (and never saves its own parse).
+    artifacts: write dbt's JSON artifacts (manifest.json, run_results.json,
+    semantic_manifest.json, sources.json, ...) to the target folder; the runs
+    whose tests read none skip them (a second or more of CPU per run, several
+    for a build with every data test, of a suite bound by CPU)."""
     global _reused_parse_vars
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "warehouse.duckdb"
@@ -133,6 +138,7 @@ def run_dbt(
                 str(variables),
                 "--log-level",
                 "warn",
+                *([] if artifacts else ["--no-write-json"]),
             ]
         )
     finally:

@@ -26,7 +26,9 @@ def docs(
     workdir = tmp_path_factory.mktemp("docs")
     shutil.copy(demo_build.db_path, workdir / "warehouse.duckdb")
     shutil.copytree(demo_build.target_path, workdir / "target")
-    run = run_dbt(["docs", "generate", "--no-compile"], workdir, demo_raw_dir)
+    run = run_dbt(
+        ["docs", "generate", "--no-compile"], workdir, demo_raw_dir, artifacts=True
+    )
     assert run.success, run.log
     target = run.target_path
     manifest = json.loads((target / "manifest.json").read_text())

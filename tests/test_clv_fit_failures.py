@@ -317,6 +317,7 @@ def test_a_failed_fit_only_makes_ltv_unknown_and_warns(
         tmp_path,
         tiny_raw,
         extra_vars={"ltv_enabled": False, "churn_risk_enabled": False},
+        artifacts=True,
     )
     assert without.success, without.log
     disabled = fit_table(without).set_index("model")

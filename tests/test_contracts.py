@@ -47,6 +47,7 @@ def changed_type_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
         FIXTURES / "raw_dirty",
         extra_vars=SMALL_DATA_VARS,
         project_dir=project,
+        artifacts=True,
     )
 
 

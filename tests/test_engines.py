@@ -224,12 +224,13 @@ def build(
     data_tests: bool,
     extra_vars: dict[str, Any] | None = None,
     more: list[str] | None = None,
+    artifacts: bool = False,
 ) -> DbtRun:
     """One `dbt build` of the seeds and the tag marts with their parents on a target,
     with the data tests whose parents are all built when data_tests is set. Unit
     tests run on DuckDB only: the value mart's mock the DuckDB-only fit model.
     extra_vars: SMALL_DATA_VARS (the CLV fits off) unless given; more: more
-    nodes to select."""
+    nodes to select; artifacts: write run_results.json (run_dbt)."""
     resource_types = ["seed", "model", *(["test"] if data_tests else [])]
     # The data tests read every seed (the tag registry binds the tag values).
     seeds = ["resource_type:seed"] if data_tests else []
@@ -249,6 +250,7 @@ def build(
         workdir,
         raw_dir,
         extra_vars=SMALL_DATA_VARS if extra_vars is None else extra_vars,
+        artifacts=artifacts,
     )
     assert run.success, f"dbt build on {target} failed:\n{run.log}"
     return run
@@ -334,7 +336,9 @@ def postgres_tags(
     )
     assert set(fitted.table["status"]) == {"fitted"}
     # Data tests too: they are portable SQL and fast on PostgreSQL.
-    run = build(workdir, engine_raw_dir, "postgres", True, CLV_VARS, PRODUCT)
+    run = build(
+        workdir, engine_raw_dir, "postgres", True, CLV_VARS, PRODUCT, artifacts=True
+    )
     results = json.loads((run.target_path / "run_results.json").read_text())
     passed_tests = {
         result["unique_id"]

@@ -91,6 +91,7 @@ def freshness(
         raw_dir,
         extra_vars=extra_vars,
         stops_at_var_check=stops_at_var_check,
+        artifacts=True,
     )
     results_file = run.target_path / "sources.json"
     if not results_file.exists():

@@ -310,6 +310,7 @@ def dated_builds(tmp_path_factory: pytest.TempPathFactory) -> DatedBuilds:
             raw_dir,
             as_of,
             extra_vars=builds.extra_vars(),
+            artifacts=as_of == DATES[-1],  # its tests' results are read
         )
         assert run.success, run.log
         builds.runs[as_of] = run
@@ -784,6 +785,7 @@ def test_outcome_backtest_ranks_lifecycle_stages_as_expected(
         demo_raw_dir,
         AS_OF,
         extra_vars=SMALL_DATA_VARS,
+        artifacts=True,
     )
     assert run.success, run.log
     backtest = (
@@ -836,6 +838,7 @@ def test_outcome_backtest_ranks_lifecycle_stages_as_expected(
         AS_OF,
         extra_vars=SMALL_DATA_VARS,
         project_dir=project,
+        artifacts=True,
     )
     assert planted.success, planted.log  # warn, the default severity
     assert result_status(planted, "tag_outcome_backtest_order_as_expected") == "warn"

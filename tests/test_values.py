@@ -134,7 +134,13 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def build(workdir: Path, raw_dir: Path, settings: dict[str, Any]) -> DbtRun:
-    run = run_dbt(STAGING, workdir, raw_dir, extra_vars={**SMALL_DATA_VARS, **settings})
+    run = run_dbt(
+        STAGING,
+        workdir,
+        raw_dir,
+        extra_vars={**SMALL_DATA_VARS, **settings},
+        artifacts=True,  # the case warnings are read from run_results.json
+    )
     assert run.success, run.log
     return run
 
