@@ -376,7 +376,8 @@ def test_bad_clv_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) -> Non
 
 def test_bad_segment_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) -> None:
     """The vars of rfm_segment and churn_risk (spec 3.1, 3.2) are checked with the
-    others: choices, booleans, whole numbers, bounds and the band order."""
+    others: choices, booleans, whole numbers, bounds and the band order; so is the
+    lint's switch."""
     variables: dict[str, Any] = {
         "churn_risk_enabled": "yes",
         "rfm_segment_single_order_as_new": 1,
@@ -385,6 +386,7 @@ def test_bad_segment_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) ->
         "rfm_segment_m_amount": -1,
         "churn_risk_high_below": 0.8,
         "churn_risk_medium_below": 0.7,
+        "lint_short_parsers": "True",
     }
     run = run_dbt(
         ["run", "--select", "stg_crm__customers"],
@@ -401,5 +403,6 @@ def test_bad_segment_vars_stop_before_any_sql(tiny_raw: Path, tmp_path: Path) ->
         "rfm_segment_r_days must be a whole number, got 2.5",
         "rfm_segment_m_amount must be between 0 and 1000000000000, got -1",
         "churn_risk_high_below (0.8) must be below churn_risk_medium_below (0.7)",
+        "lint_short_parsers must be true or false, got 'True'",
     ):
         assert message in run.log, message

@@ -48,8 +48,9 @@
         {%- do problems.append(
             "ltv_enabled must be true or false, got '" ~ var('ltv_enabled') ~ "'") -%}
     {%- endif -%}
-    {#- Booleans and choices of the segment tags (spec 3.1, 3.2). -#}
-    {%- for name in ['churn_risk_enabled', 'rfm_segment_single_order_as_new'] -%}
+    {#- Booleans and choices of the segment tags (spec 3.1, 3.2), and the lint's switch. -#}
+    {%- for name in ['churn_risk_enabled', 'rfm_segment_single_order_as_new',
+            'lint_short_parsers'] -%}
         {%- if var(name) is not sameas true and var(name) is not sameas false -%}
             {%- do problems.append(
                 name ~ " must be true or false, got '" ~ var(name) ~ "'") -%}
