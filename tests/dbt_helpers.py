@@ -37,9 +37,9 @@ MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]
 # vars, shared by the xdist workers (tests/conftest.py sets it for the session).
 PARSE_CACHE_ENV = "TAG_WAREHOUSE_TEST_PARSE_CACHE"
 # Vars that only the SQL run by dbt reads, never the parsed project (no config,
-# no test severity, no python model config reads them): builds that differ only
-# in these share a parse.
-RUN_TIME_ONLY_VARS = frozenset({"raw_data_path", "tag_overrides_path"})
+# no test severity, no python model config reads them; tests/test_run_time_vars.py
+# proves it): builds that differ only in these share a parse, whatever their date.
+RUN_TIME_ONLY_VARS = frozenset({"as_of_date", "raw_data_path", "tag_overrides_path"})
 # The vars of the parse that runs stopping at the on-run-start var check reuse
 # (run_dbt(..., stops_at_var_check=True)): the dirty fixture's, which the session
 # parses first. The check's hook is compiled when it runs, with the run's own vars.

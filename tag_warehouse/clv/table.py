@@ -75,6 +75,13 @@ def build_date(value: Any) -> str:
         return dt.date.today().isoformat()
 
 
+def as_of_date_of(frame: pd.DataFrame) -> str:
+    """The build's as_of_date in a dbt Python model, from the one row of
+    int_clv_fit_as_of_date: a Python model cannot call var(), and its meta holds
+    what the parse rendered, which would tie the parse to the date."""
+    return pd.Timestamp(frame["as_of_date"].iloc[0]).date().isoformat()
+
+
 def enabled(value: Any) -> bool:
     """A boolean var passed through a Python model's meta (rendered as text)."""
     return str(value).lower() == "true"

@@ -18,16 +18,21 @@ from typing import Any
 
 import pandas as pd
 
-from tag_warehouse.clv.table import SCORING_FIT, fit_table, settings_from_meta
+from tag_warehouse.clv.table import (
+    SCORING_FIT,
+    as_of_date_of,
+    fit_table,
+    settings_from_meta,
+)
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
     # dbt hands a Python model only the meta keys it finds as literal
-    # dbt.config.meta_get("...") calls in its code.
+    # dbt.config.meta_get("...") calls in its code; the date is read at run time.
     settings = settings_from_meta(
         {
-            "as_of_date": dbt.config.meta_get("as_of_date"),
+            "as_of_date": as_of_date_of(dbt.ref("int_clv_fit_as_of_date").df()),
             "ltv_enabled": dbt.config.meta_get("ltv_enabled"),
             "churn_risk_enabled": dbt.config.meta_get("churn_risk_enabled"),
             "ltv_horizon_years": dbt.config.meta_get("ltv_horizon_years"),
