@@ -20,7 +20,6 @@ from dbt_helpers import ROOT
 
 LTV_DIR = ROOT / "models" / "intermediate" / "ltv"
 META = {
-    "as_of_date": "2026-06-30",
     "ltv_enabled": "False",
     "churn_risk_enabled": "False",
     "ltv_horizon_years": "1",
@@ -78,9 +77,14 @@ def test_disabled_models_read_no_summary() -> None:
             "create table stg_crm__customers as"
             " select 'C' || range as customer_id from range(5)"
         )
+        con.execute(
+            "create table int_clv_fit_as_of_date as"
+            " select date '2026-06-30' as as_of_date"
+        )
         fits = load_model("int_clv_models_fitted").model(Dbt(con), con)
         assert isinstance(fits, pd.DataFrame)
         assert set(fits["status"]) == {"disabled"}
         backtest = load_model("int_clv_calibration_models_fitted").model(Dbt(con), con)
         assert set(backtest["status"]) == {"disabled"} and len(backtest) == 3
         assert set(backtest["fit"]) == {"backtest"}
+        assert set(fits["as_of_date"]) == {pd.Timestamp("2026-06-30")}
