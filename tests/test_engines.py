@@ -5,18 +5,15 @@ files, and on a throw-away PostgreSQL cluster and a local Spark (one session for
 loader and dbt) from the tables `scripts/engines.py load` writes. The six tag marts
 are compared tag by tag, customer by customer. ltv and churn_risk are scored in
 SQL on every engine from fitted parameters: DuckDB fits inside `dbt build`;
-PostgreSQL builds (ltv and churn_risk unknown, with a warning), runs the
-client-side fit step (tag_warehouse.clv_engine, `scripts/clv.py fit`), builds the
-scorers and the value mart again, and its ltv and churn_risk are compared with
-DuckDB's for every customer. Spark builds with
-ltv_enabled and churn_risk_enabled false (its fit step is the same code; a
-Spark build of the scorers would add minutes), so its comparison leaves those
-two tags out.
+PostgreSQL and Spark build the grouped CLV summaries, run the client-side fit step
+(tag_warehouse.clv_engine, `scripts/clv.py fit`), then build, and their ltv and
+churn_risk are compared with DuckDB's for every customer.
 
 The rest of the product (the CRM long table with its reasons, the profile, the
 history models, the change log, health, backtests and audiences) is built with the
-marts on DuckDB and PostgreSQL, then twice more at earlier dates out of date order,
-and every one of those tables is compared row for row.
+marts on every engine, then twice more at earlier dates out of date order, and
+every one of those tables is compared row for row. The data tests run on DuckDB
+and PostgreSQL; on Spark they would be hundreds of small Spark jobs (minutes).
 """
 
 from __future__ import annotations
@@ -45,12 +42,13 @@ from tag_warehouse.marts import TAG_MARTS
 # The six tag marts with everything upstream of them (two seeds among them).
 SELECTION = ["--select", *(f"+{mart}" for mart in TAG_MARTS)]
 
-# The CLV tags, which Spark (built without the CLV fits here) leaves out.
+# The CLV tags (fitted on every engine: checked not all unknown).
 CLV_TAGS = ("ltv", "churn_risk")
 # Vars of the builds that fit the CLV models (the defaults: both on).
 CLV_VARS: dict[str, Any] = {}
-# What the client-side fit reads: the grouped CLV summaries.
-CLV_INPUTS = ["+int_clv_purchases_grouped", "+int_clv_spend_grouped"]
+# What the client-side fit reads: the grouped CLV summaries, the scoring fit's and
+# the backtest's (the documented selection, docs/engines.md).
+CLV_INPUTS = ["+tag:clv_fit_inputs"]
 
 # (relation, customer_id or _source_row) -> column (a tag) -> value
 Tags = dict[tuple[str, str], dict[str, str]]
@@ -83,6 +81,9 @@ PRODUCT_TABLES = [
     *(f"history.{mart}_history" for mart in TAG_MARTS),
     "history.customer_audiences_history",
 ]
+# Compared after the first build, the one with the CLV fits (the later builds run
+# without them, so the product's CLV backtest rows after them say `disabled`).
+FITTED_TABLES = ["marts.clv_model_quality"]
 # Columns that say when a build ran, not what it found.
 BUILD_TIME_COLUMNS = {"recorded_at"}
 # A table's rows as sorted text tuples (column names first).
@@ -211,6 +212,17 @@ def as_tags(relation: str, rows: list[Any]) -> Tags:
     }
 
 
+def as_whole_rows(relation: str, names: list[str], rows: list[Any]) -> Tags:
+    """Each row of a relation as a key, its columns matched by name (Spark holds a
+    partition column last), numbers as as_text prints them."""
+    kept = sorted(name for name in names if name not in BUILD_TIME_COLUMNS)
+    keys = (
+        "|".join(f"{name}={as_text(row[names.index(name)])}" for name in kept)
+        for row in rows
+    )
+    return {(relation, key): {} for key in keys}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -275,6 +287,11 @@ def duckdb_tags(duckdb_workdir: Path, engine_raw_dir: Path) -> Tags:
     tags: Tags = {}
     for relation, sql in queries().items():
         tags |= as_tags(relation, run.query(sql))
+    with duckdb.connect(str(run.db_path), read_only=True) as con:
+        for relation in FITTED_TABLES:
+            cursor = con.execute(f"select * from {relation}")
+            names = [column[0] for column in cursor.description]
+            tags |= as_whole_rows(relation, names, cursor.fetchall())
     return tags
 
 
@@ -295,6 +312,37 @@ def postgres_env() -> Iterator[engines.PostgresSettings]:
             shutil.rmtree(base, ignore_errors=True)
 
 
+def fit_client_side(workdir: Path, raw_dir: Path, target: str) -> None:
+    """The documented order (docs/engines.md) before an engine's build: the
+    grouped CLV summaries, then the client-side fit step, so the build (and its
+    history) holds the fitted ltv and churn_risk of the day. The fit runs in
+    dbt's target folder of the summaries' build (its parse is reused)."""
+    grouped = run_dbt(
+        [
+            "build",
+            "--select",
+            *CLV_INPUTS,
+            "--resource-type",
+            "seed",
+            "model",
+            "--target",
+            target,
+        ],
+        workdir,
+        raw_dir,
+        extra_vars=CLV_VARS,
+    )
+    assert grouped.success, grouped.log
+    dbt_vars = {"as_of_date": AS_OF, "raw_data_path": str(raw_dir)}
+    fitted = fit_on_engine(
+        target,
+        json.dumps(dbt_vars),
+        ["--target-path", str(grouped.target_path), "--log-path", str(workdir)],
+    )
+    assert set(fitted.table["status"]) == {"fitted"}, target
+    assert set(fitted.table["fit"]) == {"scoring", "backtest"}, target
+
+
 @pytest.fixture(scope="module")
 def postgres_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("engine_postgres")
@@ -308,33 +356,7 @@ def postgres_tags(
 ) -> Tags:
     engines.load("postgres", engine_raw_dir)
     workdir = postgres_workdir
-    # The documented order (docs/engines.md): the grouped CLV summaries, the
-    # client-side fit step, then the build, so the history records the fitted
-    # ltv and churn_risk of the day. The fit runs in dbt's target folder of the
-    # first build (its parse is reused).
-    grouped = run_dbt(
-        [
-            "build",
-            "--select",
-            *CLV_INPUTS,
-            "--resource-type",
-            "seed",
-            "model",
-            "--target",
-            "postgres",
-        ],
-        workdir,
-        engine_raw_dir,
-        extra_vars=CLV_VARS,
-    )
-    assert grouped.success, grouped.log
-    dbt_vars = {"as_of_date": AS_OF, "raw_data_path": str(engine_raw_dir)}
-    fitted = fit_on_engine(
-        "postgres",
-        json.dumps(dbt_vars),
-        ["--target-path", str(grouped.target_path), "--log-path", str(workdir)],
-    )
-    assert set(fitted.table["status"]) == {"fitted"}
+    fit_client_side(workdir, engine_raw_dir, "postgres")
     # Data tests too: they are portable SQL and fast on PostgreSQL.
     run = build(
         workdir, engine_raw_dir, "postgres", True, CLV_VARS, PRODUCT, artifacts=True
@@ -355,6 +377,10 @@ def postgres_tags(
             for relation, sql in queries().items():
                 cursor.execute(sql)
                 tags |= as_tags(relation, cursor.fetchall())
+            for relation in FITTED_TABLES:
+                cursor.execute(f"select * from {relation}")
+                names = [column[0] for column in cursor.description]
+                tags |= as_whole_rows(relation, names, cursor.fetchall())
     finally:
         connection.close()
     return tags
@@ -379,19 +405,26 @@ def spark_loading(
 
 
 @pytest.fixture(scope="module")
+def spark_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engine_spark_dbt")
+
+
+@pytest.fixture(scope="module")
 def spark_tags(
-    tmp_path_factory: pytest.TempPathFactory,
-    engine_raw_dir: Path,
-    spark_loading: Future[None],
+    spark_workdir: Path, engine_raw_dir: Path, spark_loading: Future[None]
 ) -> Tags:
+    """The PostgreSQL flow on Spark: grouped summaries, the client-side fit, then
+    the build. No data tests: hundreds of small Spark jobs would take minutes."""
     spark_loading.result()
-    # No data tests: hundreds of small Spark jobs would take minutes.
-    workdir = tmp_path_factory.mktemp("engine_spark_dbt")
-    build(workdir, engine_raw_dir, "spark", False)
+    fit_client_side(spark_workdir, engine_raw_dir, "spark")
+    build(spark_workdir, engine_raw_dir, "spark", False, CLV_VARS, PRODUCT)
     tags: Tags = {}
     spark = engines.spark_session()
     for relation, sql in queries().items():
         tags |= as_tags(relation, spark.sql(sql).collect())
+    for relation in FITTED_TABLES:
+        frame = spark.sql(f"select * from {relation}")
+        tags |= as_whole_rows(relation, frame.columns, frame.collect())
     return tags
 
 
@@ -469,11 +502,21 @@ def postgres_product(
         connection.close()
 
 
-def without_clv(tags: Tags) -> Tags:
-    return {
-        key: {tag: value for tag, value in row.items() if tag not in CLV_TAGS}
-        for key, row in tags.items()
-    }
+@pytest.fixture(scope="module")
+def spark_product(
+    spark_tags: Tags, spark_workdir: Path, engine_raw_dir: Path
+) -> dict[str, Rows]:
+    build_later_dates(spark_workdir, engine_raw_dir, "spark")
+    spark = engines.spark_session()
+    return {relation: spark_table_rows(spark, relation) for relation in PRODUCT_TABLES}
+
+
+def spark_table_rows(spark: Any, relation: str) -> Rows:
+    """table_rows of a Spark relation (a SparkSession has no DB-API cursor)."""
+    frame = spark.sql(f"select * from {relation}")
+    kept = [name for name in frame.columns if name not in BUILD_TIME_COLUMNS]
+    rows = sorted(tuple(as_text(row[name]) for name in kept) for row in frame.collect())
+    return [tuple(kept), *rows]
 
 
 def differences(expected: Tags, actual: Tags) -> list[str]:
@@ -520,12 +563,15 @@ def test_postgres_tags_equal_duckdb(
     spark_loading: Future[None], duckdb_tags: Tags, postgres_tags: Tags
 ) -> None:
     """(spark_loading first: Spark starts while DuckDB and PostgreSQL build.)"""
-    customers = [key for key in duckdb_tags if key[0].startswith("marts.")]
+    customers = [key for key in duckdb_tags if key[0].startswith("marts.customer")]
     assert len(customers) == 6 * 400
     # ltv and churn_risk are fitted and compared (not all unknown).
     value = [row for key, row in duckdb_tags.items() if "tags_value" in key[0]]
     for tag in CLV_TAGS:
         assert {row[tag] for row in value} - {"unknown"}, tag
+    # The CLV backtest of the fitted build is compared too, every model fitted.
+    quality = [key[1] for key in duckdb_tags if key[0] == "marts.clv_model_quality"]
+    assert len(quality) > 3 and all("status=fitted" in row for row in quality)
     assert differences(duckdb_tags, postgres_tags) == []
 
 
@@ -539,17 +585,43 @@ def test_postgres_product_equals_duckdb(
     assert len(history) > 1, "no tag changed between the three builds"
     backtest = duckdb_product["marts.tag_outcome_backtest"]
     assert len(backtest) > 1, "the backtest found no build a horizon back"
+    assert_same_product(duckdb_product, postgres_product)
+
+
+def assert_same_product(
+    duckdb_product: dict[str, Rows], engine_product: dict[str, Rows]
+) -> None:
     for relation in PRODUCT_TABLES:
-        want, got = duckdb_product[relation], postgres_product[relation]
+        want, got = duckdb_product[relation], engine_product[relation]
         assert want[0] == got[0], f"{relation}: other columns"
         only_duckdb = sorted(set(want[1:]) - set(got[1:]))[:5]
-        only_postgres = sorted(set(got[1:]) - set(want[1:]))[:5]
-        assert (only_duckdb, only_postgres) == ([], []), relation
+        only_engine = sorted(set(got[1:]) - set(want[1:]))[:5]
+        assert (only_duckdb, only_engine) == ([], []), relation
         assert len(want) == len(got), relation
 
 
 def test_spark_tags_equal_duckdb(duckdb_tags: Tags, spark_tags: Tags) -> None:
-    assert differences(without_clv(duckdb_tags), without_clv(spark_tags)) == []
+    assert differences(duckdb_tags, spark_tags) == []
+
+
+def test_spark_product_equals_duckdb(
+    duckdb_product: dict[str, Rows], spark_product: dict[str, Rows]
+) -> None:
+    """The PostgreSQL comparison's three builds and tables, on Spark (whose
+    partitioned tables hold their partition column, as_of_date, last)."""
+    in_duckdb_order = {
+        relation: in_column_order(rows, duckdb_product[relation][0])
+        for relation, rows in spark_product.items()
+    }
+    assert_same_product(duckdb_product, in_duckdb_order)
+
+
+def in_column_order(rows: Rows, names: tuple[str, ...]) -> Rows:
+    """rows with their columns in the order of names, when they have those."""
+    if sorted(rows[0]) != sorted(names):
+        return rows
+    positions = [rows[0].index(name) for name in names]
+    return [tuple(row[index] for index in positions) for row in rows]
 
 
 def test_loader_names_a_missing_column(tmp_path: Path, engine_raw_dir: Path) -> None:
