@@ -222,14 +222,12 @@ def as_tags(relation: str, rows: list[Any]) -> Tags:
     }
 
 
-def as_whole_rows(relation: str, names: list[str], rows: list[Any]) -> Tags:
-    """Each row of a relation as a key, its columns matched by name (Spark holds a
-    partition column last), numbers as as_text prints them."""
-    kept = sorted(name for name in names if name not in BUILD_TIME_COLUMNS)
-    keys = (
-        "|".join(f"{name}={as_text(row[names.index(name)])}" for name in kept)
-        for row in rows
-    )
+def as_whole_rows(relation: str, rows: Rows) -> Tags:
+    """Each row of a relation (table_rows) as a key, its columns matched by name
+    (Spark holds a partition column last)."""
+    names = rows[0]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    keys = ("|".join(f"{names[i]}={row[i]}" for i in order) for row in rows[1:])
     return {(relation, key): {} for key in keys}
 
 
@@ -299,9 +297,7 @@ def duckdb_tags(duckdb_workdir: Path, engine_raw_dir: Path) -> Tags:
         tags |= as_tags(relation, run.query(sql))
     with duckdb.connect(str(run.db_path), read_only=True) as con:
         for relation in FITTED_TABLES:
-            cursor = con.execute(f"select * from {relation}")
-            names = [column[0] for column in cursor.description]
-            tags |= as_whole_rows(relation, names, cursor.fetchall())
+            tags |= as_whole_rows(relation, table_rows(con.cursor(), relation))
     return tags
 
 
@@ -388,9 +384,7 @@ def postgres_tags(
                 cursor.execute(sql)
                 tags |= as_tags(relation, cursor.fetchall())
             for relation in FITTED_TABLES:
-                cursor.execute(f"select * from {relation}")
-                names = [column[0] for column in cursor.description]
-                tags |= as_whole_rows(relation, names, cursor.fetchall())
+                tags |= as_whole_rows(relation, table_rows(cursor, relation))
     finally:
         connection.close()
     return tags
@@ -437,8 +431,7 @@ def spark_tags(
     for relation, sql in queries().items():
         tags |= as_tags(relation, spark.sql(sql).collect())
     for relation in FITTED_TABLES if SPARK_PRODUCT else []:
-        frame = spark.sql(f"select * from {relation}")
-        tags |= as_whole_rows(relation, frame.columns, frame.collect())
+        tags |= as_whole_rows(relation, spark_table_rows(spark, relation))
     return tags
 
 
@@ -474,14 +467,22 @@ def as_text(value: Any) -> str:
 
 def table_rows(cursor: Any, relation: str) -> Rows:
     """A relation's rows (build-time columns left out), sorted, as text; the first
-    tuple holds the column names. cursor: a DB-API cursor of either engine."""
+    tuple holds the column names. cursor: a DB-API cursor of DuckDB or PostgreSQL."""
     cursor.execute(f"select * from {relation}")
     names = [column[0] for column in cursor.description]
+    return as_rows(names, cursor.fetchall())
+
+
+def spark_table_rows(spark: Any, relation: str) -> Rows:
+    """table_rows of a Spark relation (a SparkSession has no DB-API cursor)."""
+    frame = spark.sql(f"select * from {relation}")
+    return as_rows(frame.columns, frame.collect())
+
+
+def as_rows(names: list[str], rows: list[Any]) -> Rows:
     kept = [index for index, name in enumerate(names) if name not in BUILD_TIME_COLUMNS]
-    rows = sorted(
-        tuple(as_text(row[index]) for index in kept) for row in cursor.fetchall()
-    )
-    return [tuple(names[index] for index in kept), *rows]
+    text = sorted(tuple(as_text(row[index]) for index in kept) for row in rows)
+    return [tuple(names[index] for index in kept), *text]
 
 
 @pytest.fixture(scope="module")
@@ -523,14 +524,6 @@ def spark_product(
     build_later_dates(spark_workdir, engine_raw_dir, "spark")
     spark = engines.spark_session()
     return {relation: spark_table_rows(spark, relation) for relation in PRODUCT_TABLES}
-
-
-def spark_table_rows(spark: Any, relation: str) -> Rows:
-    """table_rows of a Spark relation (a SparkSession has no DB-API cursor)."""
-    frame = spark.sql(f"select * from {relation}")
-    kept = [name for name in frame.columns if name not in BUILD_TIME_COLUMNS]
-    rows = sorted(tuple(as_text(row[name]) for name in kept) for row in frame.collect())
-    return [tuple(kept), *rows]
 
 
 def differences(expected: Tags, actual: Tags) -> list[str]:
