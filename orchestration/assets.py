@@ -43,7 +43,13 @@ from dagster import (
     asset,
     multi_asset_check,
 )
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 from dagster_dbt.utils import select_unique_ids
 from filelock import FileLock
 
@@ -98,6 +104,8 @@ UNIT_TESTS_OFF = ["--exclude-resource-type", "unit_test"]
 # old relation goes with `drop ... cascade`: PostgreSQL views bind to tables).
 CASCADING_ENGINES = {"postgres"}
 INDIRECT_SELECTION_ENV = "DBT_INDIRECT_SELECTION"
+# dbt's saved parse in a target folder (reused when nothing it depends on changed).
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # Files whose change changes the dbt manifest (the parse is redone when one is
 # newer than it).
 _PROJECT_INPUTS = ("models", "macros", "seeds", "tests", "analyses")
@@ -171,6 +179,23 @@ def prepared_project(
         ).cli(["parse", "--quiet"], target_path=project.target_path)
         invocation.wait()
     return project
+
+
+def keep_parse_for_next_step(invocation: DbtCliInvocation) -> None:
+    """dagster-dbt starts every dbt invocation in a fresh folder of the target
+    folder and copies <target folder>/partial_parse.msgpack into it when there is
+    one. Leave this invocation's parse there, so the run's next dbt step with the
+    same vars (the build after `dbt source freshness`, the second step around the
+    CLV fit) reuses it instead of parsing the whole project again. dbt checks the
+    vars, the profile and every file's checksum before it reuses a parse, and
+    parses again when any differs. Replaced atomically: runs may overlap."""
+    parsed = invocation.target_path / PARTIAL_PARSE_FILE
+    if not parsed.exists():
+        return
+    kept = dbt_target_dir(invocation.project_dir) / PARTIAL_PARSE_FILE
+    partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+    shutil.copyfile(parsed, partial)
+    os.replace(partial, kept)
 
 
 def _node_id(manifest: Mapping[str, Any], name: str) -> str:
@@ -288,6 +313,7 @@ def _dbt_assets(project: DbtProject, name: str, select: str, exclude: str) -> An
         with _indirect_selection(indirect):
             invocation = dbt.cli(arguments, context=context)
         yield from invocation.stream()
+        keep_parse_for_next_step(invocation)
 
     return warehouse_dbt
 
@@ -399,6 +425,7 @@ def build_freshness_check(project: DbtProject) -> Any:
         arguments += ["--vars", json.dumps(dbt_vars(_run_partition(context)))]
         invocation = dbt.cli(arguments, raise_on_error=False)
         invocation.wait()
+        keep_parse_for_next_step(invocation)
         results_file = invocation.target_path / "sources.json"
         if not results_file.exists():
             # It stopped before any source (a var or a raw file is wrong): dbt's

@@ -58,8 +58,9 @@ Tags = dict[tuple[str, str], dict[str, str]]
 
 # The rest of the product, built with the tag marts on DuckDB and PostgreSQL: the
 # CRM long table and profile, the history models, the change log, health,
-# backtests and the audiences (everything that reads the marts).
-PRODUCT = ["+tag:operations", "+path:models/marts/audiences"]
+# backtests and the audiences (everything that reads the marts), and the
+# semantic layer's day spine.
+PRODUCT = ["+tag:operations", "+path:models/marts/audiences", "time_spine_daily"]
 # Two more builds after AS_OF's, out of date order (AS_OF - 120, then AS_OF - 20,
 # whose backtest reads the tags of AS_OF - 120: more than the 90-day horizon
 # back), without the CLV fits.
@@ -83,6 +84,7 @@ PRODUCT_TABLES = [
     "marts.audience_membership_history",
     *(f"history.{mart}_history" for mart in TAG_MARTS),
     "history.customer_audiences_history",
+    "time_spine_daily",  # the target's default schema on every engine
 ]
 # Spark's whole product (the fit step, the product models, three builds) costs
 # about five minutes of a 2-core machine beside the rest of the suite, which the

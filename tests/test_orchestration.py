@@ -45,6 +45,7 @@ from orchestration.assets import (
     DASHBOARD,
     DBT_VARS_ENV,
     FRESHNESS_CHECK,
+    PARTIAL_PARSE_FILE,
     PUBLISHED,
     dbt_vars,
 )
@@ -234,6 +235,8 @@ def test_daily_job_builds_the_day_and_publishes(
     ]
     assert len(dbt_checks) > 50
     assert {PUBLISHED, DASHBOARD} <= materialized(result)
+    # The freshness step's parse is left for the build step (same vars).
+    assert (orchestration.work / "target" / PARTIAL_PARSE_FILE).exists()
     assert as_of_dates(orchestration.warehouse, TAG_MARTS["daily"]) == {NEXT_DAY}
     untouched = TAG_MARTS["weekly"] + TAG_MARTS["monthly"]
     assert as_of_dates(orchestration.warehouse, untouched) == {AS_OF}
