@@ -46,6 +46,9 @@ RUN_TIME_ONLY_VARS = frozenset({"as_of_date", "raw_data_path", "tag_overrides_pa
 VAR_CHECK_PARSE_VARS: dict[str, Any] = {"as_of_date": AS_OF, **SMALL_DATA_VARS}
 # Set while a run that reuses another parse is in progress (see the state check).
 _reused_parse_vars: dict[str, Any] | None = None
+# Projects made by copy_project in this process: their runs start from the
+# project's own saved parse, so dbt parses only the files the test changed.
+_copies: set[Path] = set()
 
 
 @dataclass
@@ -199,21 +202,24 @@ def cached_parse(
 ) -> Path | None:
     """The session's saved parse for these vars and target (copied into a target
     folder that has none, so dbt parses only what changed), or None when the
-    session keeps no cache. dbt itself still checks every file's checksum."""
+    session keeps no cache. dbt itself still checks every file's checksum. A
+    copy of the project (copy_project) starts from the project's parse, and its
+    own parse, with the test's edits, is not kept (None)."""
     cache_dir = os.environ.get(PARSE_CACHE_ENV)
     if not cache_dir:
         return None
+    copy = project.resolve() in _copies
     parse_vars = {k: v for k, v in variables.items() if k not in RUN_TIME_ONLY_VARS}
     target = command[command.index("--target") + 1] if "--target" in command else ""
     key = hashlib.sha256(
-        pprint.pformat([parse_vars, target, str(project)]).encode()
+        pprint.pformat([parse_vars, target, str(ROOT if copy else project)]).encode()
     ).hexdigest()[:16]
     cached = Path(cache_dir) / f"{key}.msgpack"
     saved = target_path / "partial_parse.msgpack"
     if cached.exists() and not saved.exists():
         target_path.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cached, saved)
-    return cached
+    return None if copy else cached
 
 
 def keep_parse(target_path: Path, cached: Path) -> None:
@@ -264,6 +270,7 @@ def copy_project(target: Path) -> Path:
             "__pycache__",
         ),
     )
+    _copies.add(target.resolve())
     return target
 
 

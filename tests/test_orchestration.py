@@ -299,7 +299,15 @@ def test_a_failing_dbt_test_stops_the_publish(
     (project / "tests" / "singular" / "planted_failure.sql").write_text(
         "select tag from {{ ref('tag_registry') }}\n"
     )
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    # The copy's parse starts from the definitions' parse of the project (dbt
+    # then parses the planted test only).
+    target = tmp_path / "target"
+    target.mkdir()
+    shutil.copyfile(
+        orchestration.work / "target" / "dagster" / PARTIAL_PARSE_FILE,
+        target / PARTIAL_PARSE_FILE,
+    )
+    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
     set_dbt_vars(monkeypatch, orchestration.raw_dir)
     defs = build_definitions(project)
     before = current_version_dir(orchestration.published).name
