@@ -15,15 +15,14 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
-from dbt.cli.main import dbtRunner
 from dbt_helpers import (
     AS_OF,
     FIXTURES,
     MODELS_ONLY,
     ROOT,
+    SMALL_DATA_VARS,
     copy_project,
     edit_yaml,
-    release_duckdb,
     run_dbt,
 )
 
@@ -462,42 +461,28 @@ def run_project(
     as_of: str,
     succeeds: bool = True,
 ) -> list[str]:
-    messages: list[str] = []
-    runner = dbtRunner(callbacks=[lambda event: messages.append(event.info.msg)])
-    result = runner.invoke(
-        [
-            *command,
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            "--vars",
-            str(
-                {
-                    "raw_data_path": str(FIXTURES / "raw_dirty"),
-                    "as_of_date": as_of,
-                    "ltv_enabled": False,
-                }
-            ),
-        ]
+    """dbt on the copy, on the dirty fixture without the CLV fits; the copy's
+    first parse starts from the project's (run_dbt)."""
+    run = run_dbt(
+        command,
+        workdir,
+        FIXTURES / "raw_dirty",
+        as_of,
+        SMALL_DATA_VARS,
+        project_dir=project,
+        unit_tests=True,
+        artifacts=True,
     )
-    release_duckdb()
-    assert result.success == succeeds, "\n".join(messages[-40:])
-    return messages
+    assert run.success == succeeds, "\n".join(run.messages[-40:])
+    return run.messages
 
 
 def test_a_tag_added_in_yaml_alone_reaches_everything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     project = copy_project(tmp_path / "project")
     workdir = tmp_path / "work"
     db = workdir / "warehouse.duckdb"
-    monkeypatch.setenv("WAREHOUSE_DB", str(db))
-    monkeypatch.setenv("WAREHOUSE_TEMP_DIR", str(workdir / "tmp"))
 
     # 1. An edit without `generate` stops dbt before any model.
     edit_yaml(
