@@ -31,7 +31,7 @@ from tag_warehouse.clv._common import (
     DAYS_PER_YEAR,
     DEFAULT_WINSORISE_QUANTILES,
 )
-from tag_warehouse.clv.table import FitSettings
+from tag_warehouse.clv.table import FitSettings, build_date
 from tag_warehouse.clv_engine import EngineInputs, engine_fit_table
 
 # The project's defaults (dbt_project.yml) the demo build ran with.
@@ -199,3 +199,11 @@ def test_the_client_step_fits_the_backtest_as_duckdb_does(demo_build: DbtRun) ->
         )
     scoring_only = engine_fit_table(replace(inputs, backtest_purchases=None))
     assert set(scoring_only["fit"]) == {"scoring"}
+
+
+def test_the_fit_reads_only_an_iso_build_date() -> None:
+    """Both fit paths pass the date rendered at run time; anything else stops the
+    fit naming the value, never becomes today."""
+    assert build_date("2026-06-30") == "2026-06-30"
+    with pytest.raises(ValueError, match="as_of_date '30/06/2026', not an ISO date"):
+        build_date("30/06/2026")

@@ -64,15 +64,17 @@ class FitSettings:
 
 
 def build_date(value: Any) -> str:
-    """The build's as_of_date from a Python model's meta. Without --vars
-    as_of_date the project default (the Jinja expression of today's date in
-    dbt_project.yml) reaches a Python model's config unrendered; it means today,
-    as the SQL renders it. Any other value was checked by the validate_vars hook
-    before any model."""
+    """The build's as_of_date as an ISO date. Both callers pass one rendered at
+    run time (int_clv_fit_as_of_date in the DuckDB Python models, the rendered
+    vars of the client-side fit), after the validate_vars hook checked the var:
+    anything else is refused, never replaced by a guess such as today."""
     try:
         return dt.date.fromisoformat(str(value)).isoformat()
     except ValueError:
-        return dt.date.today().isoformat()
+        raise ValueError(
+            f"the CLV fit got as_of_date {value!r}, not an ISO date (YYYY-MM-DD):"
+            " pass --vars '{as_of_date: 2026-06-30}', or leave it unset for today"
+        ) from None
 
 
 def as_of_date_of(frame: pd.DataFrame) -> str:
