@@ -48,6 +48,7 @@ from orchestration.assets import (
     PARTIAL_PARSE_FILE,
     PUBLISHED,
     dbt_vars,
+    prepared_project,
 )
 from orchestration.definitions import build_definitions
 from tag_warehouse.catalogue.load import load
@@ -304,7 +305,7 @@ def test_a_failing_dbt_test_stops_the_publish(
     target = tmp_path / "target"
     target.mkdir()
     shutil.copyfile(
-        orchestration.work / "target" / "dagster" / PARTIAL_PARSE_FILE,
+        prepared_project().target_path / PARTIAL_PARSE_FILE,
         target / PARTIAL_PARSE_FILE,
     )
     monkeypatch.setenv("DBT_TARGET_PATH", str(target))
