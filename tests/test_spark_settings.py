@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "WAREHOUSE_SPARK_SHUFFLE_PARTITIONS": "8",
     "WAREHOUSE_SPARK_ADAPTIVE": "true",
     "WAREHOUSE_SPARK_DRIVER_MEMORY": "6g",
+    "WAREHOUSE_SPARK_JAVA_OPTIONS": "-XX:+UseG1GC",
 }
 
 
@@ -38,7 +39,11 @@ def profile_settings() -> dict[str, str]:
     return {key: str(value) for key, value in parameters.items()}
 
 
-@pytest.mark.parametrize("environment", [{}, ENVIRONMENT], ids=["defaults", "set"])
+@pytest.mark.parametrize(
+    "environment",
+    [{}, ENVIRONMENT, {**ENVIRONMENT, "WAREHOUSE_SPARK_JAVA_OPTIONS": ""}],
+    ids=["defaults", "set", "jvm-defaults"],
+)
 def test_profile_and_loader_start_the_same_spark(
     monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
 ) -> None:
