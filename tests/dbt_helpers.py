@@ -141,6 +141,10 @@ def run_dbt(
                 str(variables),
                 "--log-level",
                 "warn",
+                # The file log without dbt's debug lines (every SQL statement
+                # and connection): writing them is a twentieth of a build's CPU.
+                "--log-level-file",
+                "info",
                 *([] if artifacts else ["--no-write-json"]),
             ]
         )
