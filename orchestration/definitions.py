@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from dagster import Definitions, definitions
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets import (
     DUCKDB,
     ROOT,
+    WarehouseDbtCli,
     build_clv_fit_asset,
     build_dbt_assets,
     build_freshness_check,
@@ -56,7 +56,7 @@ def build_definitions(project_dir: Path = ROOT) -> Definitions:
         jobs=jobs,
         schedules=cadence_schedules(jobs),
         resources={
-            "dbt": DbtCliResource(
+            "dbt": WarehouseDbtCli(
                 project_dir=project, dbt_executable=dbt_executable(), target=target
             )
         },

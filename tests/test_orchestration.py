@@ -34,8 +34,11 @@ from dagster import (
     build_schedule_context,
     materialize,
 )
+from dagster_dbt.core import resource as dagster_dbt_resource
+from dbt.version import __version__ as dbt_core_version
 from dbt_helpers import AS_OF, ROOT, DbtRun, release_duckdb
 from dev import dagster_command
+from packaging.version import Version
 from test_dashboard import CHROMIUM_ARGS, chromium_or_skip
 
 from orchestration import assets as orchestration_assets
@@ -47,6 +50,8 @@ from orchestration.assets import (
     FRESHNESS_CHECK,
     PARTIAL_PARSE_FILE,
     PUBLISHED,
+    WarehouseDbtCli,
+    dbt_executable,
     dbt_vars,
     prepared_project,
 )
@@ -168,6 +173,28 @@ def test_extra_dbt_vars_come_from_the_environment_but_never_the_day(
     monkeypatch.setenv(DBT_VARS_ENV, "raw_data_path=/data/crm")
     with pytest.raises(Failure, match="must be a YAML mapping of dbt vars"):
         dbt_vars(NEXT_DAY)
+
+
+def test_dbt_steps_take_the_dbt_version_of_this_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No `dbt --version` subprocess per step for the dbt beside this Python;
+    another executable is still asked."""
+    asked: list[str] = []
+
+    def check_output(command: list[str]) -> bytes:
+        asked.append(command[0])
+        return b"Core:\n  - installed: 1.10.9\n"
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", check_output)
+    ours = WarehouseDbtCli(project_dir=str(ROOT), dbt_executable=dbt_executable())
+    assert ours._cli_version == Version(dbt_core_version)
+    elsewhere = tmp_path / "dbt"
+    elsewhere.write_text("#!/bin/sh\n")
+    elsewhere.chmod(0o755)
+    other = WarehouseDbtCli(project_dir=str(ROOT), dbt_executable=str(elsewhere))
+    assert other._cli_version == Version("1.10.9")
+    assert asked == [str(elsewhere)]
 
 
 def test_jobs_follow_the_cadence_tags_and_schedules_run_their_day(
