@@ -187,6 +187,8 @@ def test_dbt_steps_take_the_dbt_version_of_this_environment(
         return b"Core:\n  - installed: 1.10.9\n"
 
     monkeypatch.setattr(dagster_dbt_resource, "check_output", check_output)
+    # what WarehouseDbtCli overrides is still dagster-dbt's
+    assert "_cli_version" in vars(dagster_dbt_resource.DbtCliResource)
     ours = WarehouseDbtCli(project_dir=str(ROOT), dbt_executable=dbt_executable())
     assert ours._cli_version == Version(dbt_core_version)
     elsewhere = tmp_path / "dbt"
