@@ -121,11 +121,14 @@ def under_root(path: str) -> Path:
     return Path(path) if Path(path).is_absolute() else ROOT / path
 
 
+# dbt of this Python's environment (`.venv/bin/dbt`).
+DBT_BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
+
+
 def dbt_executable() -> str:
     """dbt of this Python's environment (`.venv/bin/dbt`), else the one on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    if beside.exists():
-        return str(beside)
+    if DBT_BESIDE_PYTHON.exists():
+        return str(DBT_BESIDE_PYTHON)
     found = shutil.which("dbt")
     if found is None:
         raise RuntimeError(
@@ -141,11 +144,11 @@ class WarehouseDbtCli(DbtCliResource):
     Before every dbt step dagster-dbt runs `dbt --version` in a subprocess (to
     tell dbt-core from dbt Fusion): a whole dbt start-up, about 2.5 s of CPU, for
     a version this process has already imported when the executable is the one
-    beside this Python (dbt_executable). Any other executable is asked."""
+    beside this Python (DBT_BESIDE_PYTHON). Any other executable is asked."""
 
     @functools.cached_property
     def _cli_version(self) -> Version:
-        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+        if Path(self.dbt_executable) == DBT_BESIDE_PYTHON:
             return Version(dbt_core_version)
         return super()._cli_version
 

@@ -29,6 +29,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".requirements.sha256"
+PIP_INSTALL = [BIN / "python", "-m", "pip", "install", "--quiet"]
 DEMO_DIR = ROOT / "data" / "demo"
 DAGSTER_HOME = ROOT / ".dagster"
 DEMO_CUSTOMERS = 10_000
@@ -77,8 +78,7 @@ def ensure_venv() -> None:
     # and the scripts (scripts/_bootstrap.py) import tag_warehouse from the checkout.
     if not install_with_uv():
         say("uv could not install them: installing with pip instead")
-        install = [BIN / "python", "-m", "pip", "install", "--quiet"]
-        if run([*install, "-r", REQUIREMENTS]) != 0:
+        if run([*PIP_INSTALL, "-r", REQUIREMENTS]) != 0:
             sys.exit("[dev] pip install failed: see the messages above")
     STAMP.write_text(wanted + "\n")
     say(f"environment ready in {time.monotonic() - started:.0f}s")
@@ -93,8 +93,7 @@ def install_with_uv() -> bool:
     uv_pin = next((pin for pin in pins if pin.startswith("uv==")), None)
     if uv_pin is None:
         return False
-    pip = [BIN / "python", "-m", "pip", "install", "--quiet"]
-    if run([*pip, uv_pin]) != 0:
+    if run([*PIP_INSTALL, uv_pin]) != 0:
         return False
     uv_install = ["pip", "install", "--quiet", "--compile-bytecode"]
     uv_install += ["--python", BIN / "python", "-r", REQUIREMENTS]
