@@ -334,9 +334,15 @@ def spark_dir() -> Path:
 # The driver JVM's options for local mode on small data: the quick (C1) JIT
 # compiler only and the serial collector. A local build is minutes of short Spark
 # jobs, over before C2's optimised code pays for compiling it; on the test data
-# these cut the JVM's CPU by a quarter to a third (docs/engines.md). Longer
-# runs: WAREHOUSE_SPARK_JAVA_OPTIONS (empty = the JVM's defaults).
-SPARK_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# these cut the JVM's CPU by a quarter to a third (docs/engines.md). C1 alone
+# reserves 48 MB for compiled code, which Spark's generated classes fill within a
+# build: the JVM then stops compiling and interprets the rest of the run ("CodeCache
+# is full. Compiler has been disabled"), so the cache gets the 240 MB tiered
+# compilation reserves. Longer runs: WAREHOUSE_SPARK_JAVA_OPTIONS (empty = the
+# JVM's defaults).
+SPARK_JAVA_OPTIONS = (
+    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m"
+)
 
 
 def spark_settings(base: Path | None = None) -> dict[str, str]:
