@@ -5,18 +5,15 @@ files, and on a throw-away PostgreSQL cluster and a local Spark (one session for
 loader and dbt) from the tables `scripts/engines.py load` writes. The six tag marts
 are compared tag by tag, customer by customer. ltv and churn_risk are scored in
 SQL on every engine from fitted parameters: DuckDB fits inside `dbt build`;
-PostgreSQL builds the grouped CLV summaries, runs the client-side fit step
-(tag_warehouse.clv_engine, `scripts/clv.py fit`), then builds, and its ltv,
+PostgreSQL and Spark build the grouped CLV summaries, run the client-side fit step
+(tag_warehouse.clv_engine, `scripts/clv.py fit`), then build, and their ltv,
 churn_risk and CLV backtest are compared with DuckDB's for every customer.
 
 The rest of the product (the CRM long table with its reasons, the profile, the
 history models, the change log, health, backtests and audiences) is built with the
 marts, then twice more at earlier dates out of date order, and every one of those
-tables is compared row for row. Spark does all of that with
-TAG_WAREHOUSE_SPARK_PRODUCT=1 (about five more minutes); by default it builds the
-tag marts without the fits and the product test reports itself skipped. The data
-tests run on DuckDB and PostgreSQL; on Spark they would be hundreds of small Spark
-jobs (minutes).
+tables is compared row for row on both engines. The data tests run on DuckDB and
+PostgreSQL; on Spark they would be hundreds of small Spark jobs (minutes).
 """
 
 from __future__ import annotations
@@ -86,13 +83,6 @@ PRODUCT_TABLES = [
     "history.customer_audiences_history",
     "time_spine_daily",  # the target's default schema on every engine
 ]
-# Spark's whole product (the fit step, the product models, three builds) costs
-# about five minutes of a 2-core machine beside the rest of the suite, which the
-# default run cannot afford: it runs with TAG_WAREHOUSE_SPARK_PRODUCT=1 (and is
-# reported as skipped without it). By default Spark builds the tag marts without
-# the CLV fits, and its comparison leaves ltv and churn_risk out.
-SPARK_PRODUCT_ENV = "TAG_WAREHOUSE_SPARK_PRODUCT"
-SPARK_PRODUCT = os.environ.get(SPARK_PRODUCT_ENV) == "1"
 # Compared after the first build, the one with the CLV fits (the later builds run
 # without them, so the product's CLV backtest rows after them say `disabled`).
 FITTED_TABLES = ["marts.clv_model_quality"]
@@ -419,20 +409,17 @@ def spark_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def spark_tags(
     spark_workdir: Path, engine_raw_dir: Path, spark_loading: Future[None]
 ) -> Tags:
-    """With SPARK_PRODUCT the PostgreSQL flow on Spark: grouped summaries, the
-    client-side fit, then the product's build; else the tag marts without the
-    fits. No data tests: hundreds of small Spark jobs would take minutes."""
+    """The PostgreSQL flow on Spark: grouped summaries, the client-side fit, then
+    the product's build. No data tests: hundreds of small Spark jobs would take
+    minutes."""
     spark_loading.result()
-    if SPARK_PRODUCT:
-        fit_client_side(spark_workdir, engine_raw_dir, "spark")
-        build(spark_workdir, engine_raw_dir, "spark", False, CLV_VARS, PRODUCT)
-    else:
-        build(spark_workdir, engine_raw_dir, "spark", False)
+    fit_client_side(spark_workdir, engine_raw_dir, "spark")
+    build(spark_workdir, engine_raw_dir, "spark", False, CLV_VARS, PRODUCT)
     tags: Tags = {}
     spark = engines.spark_session()
     for relation, sql in queries().items():
         tags |= as_tags(relation, spark.sql(sql).collect())
-    for relation in FITTED_TABLES if SPARK_PRODUCT else []:
+    for relation in FITTED_TABLES:
         tags |= as_whole_rows(relation, spark_table_rows(spark, relation))
     return tags
 
@@ -610,22 +597,11 @@ def assert_same_product(
 
 
 def test_spark_tags_equal_duckdb(duckdb_tags: Tags, spark_tags: Tags) -> None:
-    expected = duckdb_tags if SPARK_PRODUCT else without_clv(duckdb_tags)
-    assert differences(expected, spark_tags) == []
+    """Every tag, ltv and churn_risk with them, and the fitted build's CLV
+    backtest, as on DuckDB."""
+    assert differences(duckdb_tags, spark_tags) == []
 
 
-def without_clv(tags: Tags) -> Tags:
-    """The tags but ltv and churn_risk, and no fitted table."""
-    return {
-        key: {tag: value for tag, value in row.items() if tag not in CLV_TAGS}
-        for key, row in tags.items()
-        if key[0] not in FITTED_TABLES
-    }
-
-
-@pytest.mark.skipif(
-    not SPARK_PRODUCT, reason=f"Spark's whole product: set {SPARK_PRODUCT_ENV}=1"
-)
 def test_spark_product_equals_duckdb(
     duckdb_product: dict[str, Rows], spark_product: dict[str, Rows]
 ) -> None:
