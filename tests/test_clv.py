@@ -664,13 +664,19 @@ QUALITY_VALUES = ["customers", "model_value", "naive_value", "actual_value"]
 # total within this share.
 NAIVE_RMSE_FACTOR = 1.05
 TOTAL_TOLERANCE = 0.2
+# The build fits on grouped summaries with counts as weights, the oracle on each
+# customer's summary: the same optimum, reached along another path, so the last
+# digits differ. Gamma-Gamma's likelihood is flat near its optimum and moves its
+# totals most: 5.6e-9 relative on the demo of 2026-12-03. The project's bound for
+# fitted predictions is 1e-6 relative (docs/guarantees.md, issue 23).
+QUALITY_RELATIVE = 1e-6
 
 
 def test_clv_model_quality_is_holdout_quality_on_the_builds_orders(
     demo_build: DbtRun,
 ) -> None:
     """marts.clv_model_quality equals holdout_quality on the build's completed
-    orders of clean customers (from staging) within 1e-9; BG/NBD
+    orders of clean customers (from staging) within QUALITY_RELATIVE; BG/NBD
     beats the naive baseline; the conditional expectation covers every customer."""
     with duckdb.connect(str(demo_build.db_path), read_only=True) as con:
         table = con.sql("select * from marts.clv_model_quality").df()
@@ -700,7 +706,10 @@ def test_clv_model_quality_is_holdout_quality_on_the_builds_orders(
     assert list(actual.index) == list(expected.index)
     for column in QUALITY_VALUES:
         assert actual[column].to_numpy(float) == pytest.approx(
-            expected[column].to_numpy(float), rel=1e-9, abs=1e-9, nan_ok=True
+            expected[column].to_numpy(float),
+            rel=QUALITY_RELATIVE,
+            abs=1e-9,
+            nan_ok=True,
         ), column
     measures = actual["model_value"]
     naive = actual["naive_value"]
