@@ -56,7 +56,12 @@ from dbt.version import __version__ as dbt_core_version
 from filelock import FileLock
 from packaging.version import Version
 
-from tag_warehouse.clv_engine import EngineFitError, fit_on_engine
+from tag_warehouse.clv_engine import (
+    AFTER_FIT_SELECTION,
+    FIT_READERS,
+    EngineFitError,
+    fit_on_engine,
+)
 from tag_warehouse.publish import (
     REFERENCE_TABLES,
     current_version_dir,
@@ -97,9 +102,9 @@ CLV_FIT_INPUTS = (
     "int_clv_calibration_purchases_grouped",
     "int_clv_calibration_spend_grouped",
 )
-CLV_FIT_READER = "int_clv_parameters"
 # Every model reading the fit table: the scoring and the backtest parameters.
-CLV_FIT_READERS = (CLV_FIT_READER, "int_clv_backtest_parameters")
+CLV_FIT_READERS = FIT_READERS
+CLV_FIT_READER = CLV_FIT_READERS[0]
 # The dbt Python model that fits on DuckDB; disabled where the client fit runs.
 CLV_FIT_MODEL = "int_clv_models_fitted"
 UNIT_TESTS_OFF = ["--exclude-resource-type", "unit_test"]
@@ -348,10 +353,9 @@ def build_dbt_assets(project: DbtProject) -> list[Any]:
     job as circular (dagster 1.13; DECISIONLOG 2026-12-02)."""
     if not needs_client_fit(_manifest(project)):
         return [_dbt_assets(project, "warehouse_dbt", "fqn:*", "")]
-    after_fit = " ".join(f"{name}+" for name in CLV_FIT_READERS)
     return [
-        _dbt_assets(project, "warehouse_dbt", "fqn:*", after_fit),
-        _dbt_assets(project, "warehouse_dbt_after_clv_fit", after_fit, ""),
+        _dbt_assets(project, "warehouse_dbt", "fqn:*", AFTER_FIT_SELECTION),
+        _dbt_assets(project, "warehouse_dbt_after_clv_fit", AFTER_FIT_SELECTION, ""),
     ]
 
 

@@ -28,7 +28,7 @@ import sys
 
 import _bootstrap  # noqa: F401  (puts the project root on sys.path)
 
-from tag_warehouse.clv_engine import EngineFitError, fit_on_engine
+from tag_warehouse.clv_engine import AFTER_FIT_SELECTION, EngineFitError, fit_on_engine
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"clv: now rebuild the scorers: dbt build --target {args.target}"
         + (f" --vars '{args.vars}'" if args.vars else "")
-        + " --select int_clv_parameters+ int_clv_backtest_parameters+"
+        + f" --select {AFTER_FIT_SELECTION}"
     )
     return 0
 

@@ -41,6 +41,11 @@ from tag_warehouse.clv.table import (
 
 ROOT = Path(__file__).resolve().parent.parent
 FITS_TABLE = "clv_models_fitted"
+# The models reading FITS_TABLE (the scoring fit's and the backtest's parameters)
+# and dbt's selection of them with everything downstream: what a build runs after
+# the fit step (scripts/clv.py, the Dagster jobs).
+FIT_READERS = ("int_clv_parameters", "int_clv_backtest_parameters")
+AFTER_FIT_SELECTION = " ".join(f"{name}+" for name in FIT_READERS)
 # One query reads the grouped summaries and the vars (one dbt invocation: on
 # Spark each one starts a session). kind: purchases, spend, backtest_purchases,
 # backtest_spend or settings. The backtest's rows only when both of its grouped

@@ -36,7 +36,7 @@ import pytest
 from dbt_helpers import AS_OF, ROOT, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
 
 from tag_warehouse import engines
-from tag_warehouse.clv_engine import fit_on_engine
+from tag_warehouse.clv_engine import AFTER_FIT_SELECTION, fit_on_engine
 from tag_warehouse.marts import TAG_MARTS
 
 # The six tag marts with everything upstream of them (two seeds among them).
@@ -49,6 +49,9 @@ CLV_VARS: dict[str, Any] = {}
 # What the client-side fit reads: the grouped CLV summaries, the scoring fit's and
 # the backtest's (the documented selection, docs/engines.md).
 CLV_INPUTS = ["+tag:clv_fit_inputs"]
+# The models reading the fit and everything downstream of them: what Spark builds
+# after its fit step (spark_tags).
+AFTER_FIT = AFTER_FIT_SELECTION.split()
 
 # (relation, customer_id or _source_row) -> column (a tag) -> value
 Tags = dict[tuple[str, str], dict[str, str]]
@@ -237,12 +240,14 @@ def build(
     extra_vars: dict[str, Any] | None = None,
     more: list[str] | None = None,
     artifacts: bool = False,
+    exclude: list[str] | None = None,
 ) -> DbtRun:
     """One `dbt build` of the seeds and the tag marts with their parents on a target,
     with the data tests whose parents are all built when data_tests is set. Unit
     tests run on DuckDB only: the value mart's mock the DuckDB-only fit model.
     extra_vars: SMALL_DATA_VARS (the CLV fits off) unless given; more: more
-    nodes to select; artifacts: write run_results.json (run_dbt)."""
+    nodes to select; artifacts: write run_results.json (run_dbt); exclude: nodes
+    left out."""
     resource_types = ["seed", "model", *(["test"] if data_tests else [])]
     # The data tests read every seed (the tag registry binds the tag values).
     seeds = ["resource_type:seed"] if data_tests else []
@@ -252,6 +257,7 @@ def build(
             *SELECTION,
             *(more or []),
             *seeds,
+            *(["--exclude", *exclude] if exclude else []),
             "--resource-type",
             *resource_types,
             "--indirect-selection",
@@ -313,8 +319,7 @@ def postgres_env() -> Iterator[engines.PostgresSettings]:
 def fit_client_side(workdir: Path, raw_dir: Path, target: str) -> None:
     """The documented order (docs/engines.md) before an engine's build: the
     grouped CLV summaries, then the client-side fit step, so the build (and its
-    history) holds the fitted ltv and churn_risk of the day. The fit runs in
-    dbt's target folder of the summaries' build (its parse is reused)."""
+    history) holds the fitted ltv and churn_risk of the day."""
     grouped = run_dbt(
         [
             "build",
@@ -331,11 +336,17 @@ def fit_client_side(workdir: Path, raw_dir: Path, target: str) -> None:
         extra_vars=CLV_VARS,
     )
     assert grouped.success, grouped.log
+    fit(workdir, raw_dir, target, grouped)
+
+
+def fit(workdir: Path, raw_dir: Path, target: str, summaries: DbtRun) -> None:
+    """The client-side fit step, in dbt's target folder of the build that made the
+    grouped summaries (its parse is reused); both fits must succeed."""
     dbt_vars = {"as_of_date": AS_OF, "raw_data_path": str(raw_dir)}
     fitted = fit_on_engine(
         target,
         json.dumps(dbt_vars),
-        ["--target-path", str(grouped.target_path), "--log-path", str(workdir)],
+        ["--target-path", str(summaries.target_path), "--log-path", str(workdir)],
     )
     assert set(fitted.table["status"]) == {"fitted"}, target
     assert set(fitted.table["fit"]) == {"scoring", "backtest"}, target
@@ -409,12 +420,29 @@ def spark_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def spark_tags(
     spark_workdir: Path, engine_raw_dir: Path, spark_loading: Future[None]
 ) -> Tags:
-    """The PostgreSQL flow on Spark: grouped summaries, the client-side fit, then
-    the product's build. No data tests: hundreds of small Spark jobs would take
+    """The product on Spark, with the fit step in a scheduled run's order
+    (orchestration/assets.py): everything but the fit's readers (the grouped
+    summaries among it), the fit, then the readers and everything downstream of
+    them, each node built once (PostgreSQL follows the documented commands,
+    fit_client_side). No data tests: hundreds of small Spark jobs would take
     minutes."""
     spark_loading.result()
-    fit_client_side(spark_workdir, engine_raw_dir, "spark")
-    build(spark_workdir, engine_raw_dir, "spark", False, CLV_VARS, PRODUCT)
+    workdir, raw_dir = spark_workdir, engine_raw_dir
+    before_fit = [*PRODUCT, *CLV_INPUTS]
+    summaries = build(
+        workdir, raw_dir, "spark", False, CLV_VARS, before_fit, exclude=AFTER_FIT
+    )
+    fit(workdir, raw_dir, "spark", summaries)
+    after_fit = run_dbt(
+        ["build", "--select", *AFTER_FIT, "--resource-type", "seed", "model"]
+        + ["--target", "spark"],
+        workdir,
+        raw_dir,
+        extra_vars=CLV_VARS,
+    )
+    assert after_fit.success, (
+        f"dbt build after the fit on Spark failed:\n{after_fit.log}"
+    )
     tags: Tags = {}
     spark = engines.spark_session()
     for relation, sql in queries().items():
@@ -530,22 +558,6 @@ def differences(expected: Tags, actual: Tags) -> list[str]:
     return lines
 
 
-def test_parsers_agree_on_every_engine(
-    tmp_path: Path,
-    engine_raw_dir: Path,
-    postgres_env: engines.PostgresSettings,
-    spark_loading: Future[None],
-) -> None:
-    """Every parser gives every spelling the same value on each engine, under the
-    default vars and the other settings (no build needed: `dbt show`)."""
-    spark_loading.result()
-    on_duckdb = parsed_inputs(tmp_path / "duckdb", engine_raw_dir, "duckdb")
-    assert len(on_duckdb) == len(PARSER_SETTINGS) * len(PARSER_INPUTS)
-    for target in ["postgres", "spark"]:
-        parsed = parsed_inputs(tmp_path / target, engine_raw_dir, target)
-        assert differences(on_duckdb, parsed) == [], target
-
-
 def test_engines_share_the_raw_contract() -> None:
     """The loader checks the same columns as the dbt hook (raw_contract.sql)."""
     text = (ROOT / "macros" / "raw" / "raw_contract.sql").read_text(encoding="utf-8")
@@ -594,6 +606,23 @@ def assert_same_product(
         only_engine = sorted(set(got[1:]) - set(want[1:]))[:5]
         assert (only_duckdb, only_engine) == ([], []), relation
         assert len(want) == len(got), relation
+
+
+def test_parsers_agree_on_every_engine(
+    tmp_path: Path,
+    engine_raw_dir: Path,
+    postgres_env: engines.PostgresSettings,
+    spark_loading: Future[None],
+) -> None:
+    """Every parser gives every spelling the same value on each engine, under the
+    default vars and the other settings (no build needed: `dbt show`). After the
+    PostgreSQL tests: Spark's start and load overlap their builds."""
+    spark_loading.result()
+    on_duckdb = parsed_inputs(tmp_path / "duckdb", engine_raw_dir, "duckdb")
+    assert len(on_duckdb) == len(PARSER_SETTINGS) * len(PARSER_INPUTS)
+    for target in ["postgres", "spark"]:
+        parsed = parsed_inputs(tmp_path / target, engine_raw_dir, target)
+        assert differences(on_duckdb, parsed) == [], target
 
 
 def test_spark_tags_equal_duckdb(duckdb_tags: Tags, spark_tags: Tags) -> None:
