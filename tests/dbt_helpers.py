@@ -33,6 +33,9 @@ SMALL_DATA_VARS = {"ltv_enabled": False, "churn_risk_enabled": False}
 # For builds whose tests only look at the outputs (the data and unit tests run in
 # the session builds dirty_build and demo_build): seeds and models.
 MODELS_ONLY = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+# For builds whose data tests check the data (bad or odd input): the unit tests
+# read fixed mock rows, never the raw files, and run in the session builds.
+WITHOUT_UNIT_TESTS = ["--exclude", "resource_type:unit_test"]
 # Where run_dbt keeps one parsed project (dbt's partial_parse.msgpack) per set of
 # vars, shared by the xdist workers (tests/conftest.py sets it for the session).
 PARSE_CACHE_ENV = "TAG_WAREHOUSE_TEST_PARSE_CACHE"

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import MODELS_ONLY, SMALL_DATA_VARS, DbtRun, generated_raw, run_dbt
+from dbt_helpers import (
+    MODELS_ONLY,
+    SMALL_DATA_VARS,
+    WITHOUT_UNIT_TESTS,
+    DbtRun,
+    generated_raw,
+    run_dbt,
+)
 
 TABLES = ["customers", "orders", "promotions", "service_interactions"]
 INJECTION_NAME = "O'Brien \"Bob\"; '; drop table x; --"
@@ -104,7 +111,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory, clean_dir: Path) -> DbtRun
     interactions.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     run = run_dbt(
-        ["build"],
+        ["build", *WITHOUT_UNIT_TESTS],
         tmp_path_factory.mktemp("planted"),
         raw_dir,
         extra_vars=SMALL_DATA_VARS,
@@ -269,7 +276,12 @@ def build_with(tmp_path: Path, clean_dir: Path, table: str, content: bytes) -> D
     raw_dir = tmp_path / "raw"
     shutil.copytree(clean_dir, raw_dir)
     (raw_dir / f"{table}.csv").write_bytes(content)
-    return run_dbt(["build"], tmp_path / "work", raw_dir, extra_vars=SMALL_DATA_VARS)
+    return run_dbt(
+        ["build", *WITHOUT_UNIT_TESTS],
+        tmp_path / "work",
+        raw_dir,
+        extra_vars=SMALL_DATA_VARS,
+    )
 
 
 def test_non_utf8_byte_stops_the_build_naming_the_file(
