@@ -102,9 +102,6 @@ CLV_FIT_INPUTS = (
     "int_clv_calibration_purchases_grouped",
     "int_clv_calibration_spend_grouped",
 )
-# Every model reading the fit table: the scoring and the backtest parameters.
-CLV_FIT_READERS = FIT_READERS
-CLV_FIT_READER = CLV_FIT_READERS[0]
 # The dbt Python model that fits on DuckDB; disabled where the client fit runs.
 CLV_FIT_MODEL = "int_clv_models_fitted"
 UNIT_TESTS_OFF = ["--exclude-resource-type", "unit_test"]
@@ -234,7 +231,7 @@ def needs_client_fit(manifest: Mapping[str, Any]) -> bool:
     is built (it then reads raw_schema.clv_models_fitted)."""
     nodes = manifest["nodes"]
     return (
-        _node_id(manifest, CLV_FIT_READER) in nodes
+        _node_id(manifest, FIT_READERS[0]) in nodes
         and _node_id(manifest, CLV_FIT_MODEL) not in nodes
     )
 
@@ -244,7 +241,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
     seeds, and the marts by their folder (marts_customer_tags,
     marts_operations, marts_audiences: one graph of every mart is too large to
     read). The dbt tags, e.g. the cadence, become Dagster tags. Where the CLV
-    fit runs outside dbt, its readers (CLV_FIT_READERS) depend on its asset
+    fit runs outside dbt, its readers (FIT_READERS) depend on its asset
     (dbt reads the table through a macro, clv_client_fits_relation, so the manifest has
     no such edge)."""
 
@@ -255,7 +252,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
         project: DbtProject | None,
     ) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        readers = {_node_id(manifest, name) for name in CLV_FIT_READERS}
+        readers = {_node_id(manifest, name) for name in FIT_READERS}
         if unique_id in readers and needs_client_fit(manifest):
             return spec.merge_attributes(deps=[CLV_FIT])
         return spec
